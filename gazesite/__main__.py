@@ -1,0 +1,5 @@
+"""Allow ``python -m gazesite``."""
+
+from gazesite.cli import main
+
+main()

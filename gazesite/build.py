@@ -1,0 +1,208 @@
+"""``gazesite build``: validate, gather, render, then write ``dist/`` in one swap.
+
+The stages read top to bottom. Nothing touches the output folder until every
+input has been gathered and the page rendered; the new site is written into
+a temporary folder beside it and swapped in, so a failed build leaves the
+previous ``dist/`` exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gazesite
+from gazesite.config import BuildConfig, ConvertConfig
+from gazesite.errors import GazesiteError, ModelError
+from gazesite.paths import assets_dir
+from gazesite.pipeline import cascade_path, pipeline_constants
+from gazesite.probe import FrameCheck, probe_target
+from gazesite.render import content_security_policy, origin_of, render_page
+from gazesite.vendor import VendoredFile, gather_vendor
+
+log = logging.getLogger(__name__)
+
+#: Bumped when the conversion changes, so cached conversions are redone.
+CONVERSION_ID = "gazesite-convert-1 tensorflowjs-4.22.0"
+#: The first-party page code, copied from assets/ into dist/app/.
+APP_DIR = "app"
+SAMPLE_FORMAT = {"name": "gazesite-samples", "version": 1}
+
+
+@dataclass
+class SiteFiles:
+    """Everything the site will contain, gathered before anything is written."""
+
+    copies: dict[str, Path] = field(default_factory=dict)  # dist-relative path -> source file
+    texts: dict[str, str] = field(default_factory=dict)  # dist-relative path -> content
+
+
+def default_cache_dir() -> Path:
+    """Return where converted models are cached between builds."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gazesite"
+
+
+def build(config: BuildConfig) -> Path:
+    """Build the static site described by ``config`` and return its folder."""
+    config.validate()
+    frame_check = probe_target(config.target) if config.probe_target else FrameCheck(None, "not checked")
+    if frame_check.frameable is False:
+        log.warning("%s refuses to be framed: %s; the page will say so", config.target, frame_check.reason)
+
+    files = SiteFiles()
+    model_dir = gather_model(config)
+    model_json = json.loads((model_dir / "model.json").read_text())
+    for shard in sorted(p for p in model_dir.iterdir() if p.suffix == ".bin"):
+        files.copies[f"model/{shard.name}"] = shard
+    files.copies["model/model.json"] = model_dir / "model.json"
+    files.copies[f"cascade/{cascade_path().name}"] = cascade_path()
+    vendor = gather_vendor()
+    for item in vendor:
+        files.copies[f"vendor/{item.name}"] = item.source
+    app_files = gather_app()
+    files.copies.update(app_files)
+
+    page_config = page_settings(config, model_json, vendor, frame_check)
+    files.texts["index.html"] = render_page(
+        {
+            "config": page_config,
+            "title": f"gazesite: {config.target}",
+            "target": config.target,
+            "csp": content_security_policy(origin_of(config.target)),
+            "scripts": [{"src": f"vendor/{v.name}", "integrity": v.integrity} for v in vendor if v.name.endswith(".js")],
+            "app_script": {"src": f"{APP_DIR}/main.js", "integrity": integrity_of(app_files[f"{APP_DIR}/main.js"])},
+            "stylesheet": {"href": f"{APP_DIR}/gazesite.css", "integrity": integrity_of(app_files[f"{APP_DIR}/gazesite.css"])},
+        }
+    )
+    files.texts["build.json"] = json.dumps(manifest(config, files, frame_check), indent=2, sort_keys=True) + "\n"
+
+    write_site(files, config.out)
+    log.info("built %s for %s (%d files)", config.out, config.target, len(files.copies) + len(files.texts))
+    return config.out
+
+
+def gather_model(config: BuildConfig) -> Path:
+    """Return a folder with model.json and shards: the given TF.js model, or a (cached) conversion."""
+    model = config.model
+    if (model / "model.json").is_file():
+        check_tfjs_model(model)
+        return model
+    from gazesite.model import KERAS_FILE
+
+    keras_file = model / KERAS_FILE
+    if not keras_file.is_file():
+        raise ModelError(f"--model {model}: expected a gazesite model directory ({KERAS_FILE}) or a TF.js model directory (model.json)")
+    digest = hashlib.sha256()
+    for part in (CONVERSION_ID, config.quantize):
+        digest.update(part.encode() + b"\0")
+    digest.update(keras_file.read_bytes())
+    cached = (config.cache_dir or default_cache_dir()) / "models" / digest.hexdigest()[:24]
+    if (cached / "model.json").is_file():
+        log.info("reusing the cached conversion %s", cached)
+        return cached
+    from gazesite.convert import convert  # imports TensorFlow: only when a conversion is needed
+
+    convert(ConvertConfig(model=model, out=cached, quantize=config.quantize))
+    return cached
+
+
+def check_tfjs_model(model: Path) -> None:
+    """Raise ModelError unless ``model`` holds a TF.js layers model with all its shards."""
+    try:
+        model_json = json.loads((model / "model.json").read_text())
+        paths = [p for group in model_json["weightsManifest"] for p in group["paths"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"--model {model}/model.json is not a TF.js layers model ({exc})") from None
+    if model_json.get("format") != "layers-model":
+        raise ModelError(f"--model {model}/model.json has format {model_json.get('format')!r}, expected 'layers-model'")
+    missing = [p for p in paths if not (model / p).is_file()]
+    if missing:
+        raise ModelError(f"--model {model}: weight files {', '.join(missing)} are missing")
+
+
+def gather_app() -> dict[str, Path]:
+    """Return the first-party JS and CSS files, keyed by their path in dist/."""
+    source = assets_dir() / APP_DIR
+    found = {f"{APP_DIR}/{p.relative_to(source).as_posix()}": p for p in sorted(source.rglob("*")) if p.is_file() and p.suffix in (".js", ".css")}
+    for required in ("main.js", "gazesite.css"):
+        if f"{APP_DIR}/{required}" not in found:
+            raise GazesiteError(f"assets/{APP_DIR}/{required} is missing from the gazesite installation: reinstall gazesite")
+    return found
+
+
+def page_settings(config: BuildConfig, model_json: dict[str, Any], vendor: list[VendoredFile], frame_check: FrameCheck) -> dict[str, Any]:
+    """Return the settings the page's JavaScript reads, the single source for both sides."""
+    meta = model_json.get("userDefinedMetadata", {}).get("gazesite", {})
+    by_key = {v.key: f"vendor/{v.name}" for v in vendor}
+    return {
+        "version": gazesite.__version__,
+        "target": config.target,
+        "targetOrigin": origin_of(config.target),
+        "frameable": frame_check.frameable,
+        "frameReason": frame_check.reason,
+        "backend": config.backend,
+        "smoothing": config.smoothing,
+        "pipeline": pipeline_constants(),
+        "model": {"url": "model/model.json", "quantization": meta.get("quantization", config.quantize), "inputShape": meta.get("input_shape")},
+        "cascade": {"url": f"cascade/{cascade_path().name}", "file": cascade_path().name},
+        "wasmPaths": {name: by_key[name] for name in ("tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm")},
+        "sampleFormat": SAMPLE_FORMAT,
+    }
+
+
+def integrity_of(path: Path) -> str:
+    """Return the SRI hash of a file."""
+    from gazesite.vendor import subresource_integrity
+
+    return subresource_integrity(path.read_bytes())
+
+
+def manifest(config: BuildConfig, files: SiteFiles, frame_check: FrameCheck) -> dict[str, Any]:
+    """Describe the build: inputs and every file's size and hash."""
+    entries = {}
+    for name, source in files.copies.items():
+        data = source.read_bytes()
+        entries[name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    for name, text in files.texts.items():
+        data = text.encode()
+        entries[name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return {
+        "gazesite": gazesite.__version__,
+        "target": config.target,
+        "frameable": frame_check.frameable,
+        "quantize": config.quantize,
+        "backend": config.backend,
+        "files": dict(sorted(entries.items())),
+    }
+
+
+def write_site(files: SiteFiles, out: Path) -> None:
+    """Write every file into a temporary folder beside ``out``, then swap it in."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
+    old = out.parent / f".{out.name}-old-{os.getpid()}"
+    try:
+        for name, source in files.copies.items():
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        for name, text in files.texts.items():
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        os.chmod(staging, 0o755)  # mkdtemp makes it private; a static host must read it
+        if out.exists():
+            out.rename(old)
+        staging.rename(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)

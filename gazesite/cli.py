@@ -1,0 +1,150 @@
+"""The ``gazesite`` command line: a thin shell over the library.
+
+Each command turns its options into a config object and calls one library
+function. Heavy modules (TensorFlow, OpenCV) are imported inside commands so
+``gazesite --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from gazesite import __version__
+from gazesite.config import BACKENDS, QUANTIZATIONS
+
+_PATH = click.Path(path_type=Path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gazesite")
+@click.option("-v", "--verbose", is_flag=True, help="Show debug messages.")
+@click.option("-q", "--quiet", is_flag=True, help="Show warnings and errors only.")
+def cli(verbose: bool, quiet: bool) -> None:
+    """Train gaze models and build static sites that show where people look."""
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s %(message)s")
+
+
+@cli.group()
+def dataset() -> None:
+    """Create and inspect gaze datasets."""
+
+
+@dataset.command("synth")
+@click.option("--count", type=click.IntRange(min=1), required=True, help="Number of face crops to keep.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed; same seed, same file.")
+@click.option("--out", type=_PATH, required=True, help="Dataset file to write (.json or .json.gz).")
+def dataset_synth(count: int, seed: int, out: Path) -> None:
+    """Render synthetic faces with known gaze targets into a dataset file."""
+    from gazesite.model.dataset import save_dataset
+    from gazesite.synthetic import make_dataset
+
+    data = make_dataset(count, seed)
+    save_dataset(data, out)
+    rate = data.metadata["detection_rate"]
+    click.echo(f"wrote {out}: {len(data)} crops (face found in {rate:.1%} of {data.metadata['frames_rendered']} frames)")
+
+
+@dataset.command("info")
+@click.argument("path", type=_PATH)
+def dataset_info(path: Path) -> None:
+    """Check a dataset file and print what it holds."""
+    import json
+
+    from gazesite.model.dataset import load_dataset, summarize
+
+    data = load_dataset(path)
+    click.echo(json.dumps({**summarize(data), "metadata": data.metadata}, indent=2))
+
+
+@cli.command()
+@click.option("--data", "data", type=_PATH, multiple=True, help="Dataset file (repeatable).")
+@click.option("--synthetic", type=int, default=0, show_default=True, help="Also train on N synthetic faces.")
+@click.option("--epochs", type=int, default=40, show_default=True, help="Most epochs; early stopping may end sooner.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed for data, split and weights.")
+@click.option("--out", type=_PATH, required=True, help="Model directory to write.")
+def train(data: tuple[Path, ...], synthetic: int, epochs: int, seed: int, out: Path) -> None:
+    """Train the gaze CNN and write a model directory."""
+    from gazesite.config import TrainConfig
+
+    config = TrainConfig(out=out, data=data, synthetic=synthetic, epochs=epochs, seed=seed).validate()
+    from gazesite.model.training import train as run_training
+
+    result = run_training(config)
+    click.echo(
+        f"wrote {result.out}: validation mean Euclidean error {result.validation_error:.4f} of the screen, "
+        f"{result.parameters} parameters, {result.epochs_run} epochs"
+    )
+
+
+@cli.command()
+@click.argument("model", type=_PATH)
+@click.option("--out", type=_PATH, required=True, help="TF.js model directory to write.")
+@click.option("--quantize", default="uint8", show_default=True, help=f"Weight type: {', '.join(QUANTIZATIONS)}.")
+@click.option("--shard-size", type=int, default=4 * 1024 * 1024, show_default=True, help="Largest weight file, in bytes.")
+def convert(model: Path, out: Path, quantize: str, shard_size: int) -> None:
+    """Convert a trained model to a TensorFlow.js layers model."""
+    from gazesite.config import ConvertConfig
+
+    config = ConvertConfig(model=model, out=out, quantize=quantize, shard_size=shard_size).validate()
+    from gazesite.convert import convert as run_conversion
+
+    report = run_conversion(config)
+    click.echo(
+        f"wrote {report.out}: {report.weight_bytes} weight bytes in {report.shards} shard(s), {report.quantize}; "
+        f"|difference| from float on {report.samples} validation crops: max {report.max_abs_diff:.2e}, mean {report.mean_abs_diff:.2e}"
+    )
+
+
+@cli.command()
+@click.option("--target", required=True, help="The http(s) URL of the page to overlay.")
+@click.option("--model", type=_PATH, default=None, help="gazesite or TF.js model directory  [default: the shipped model]")
+@click.option("--out", type=_PATH, default=Path("dist"), show_default=True, help="Site folder to write.")
+@click.option("--quantize", default="uint8", show_default=True, help=f"Weight type: {', '.join(QUANTIZATIONS)}.")
+@click.option("--backend", default="auto", show_default=True, help=f"TensorFlow.js backend: {', '.join(BACKENDS)}.")
+@click.option("--smoothing", type=int, default=5, show_default=True, help="Moving-average window, in frames.")
+@click.option("--no-probe", is_flag=True, help="Do not ask the target at build time whether it can be framed.")
+def build(target: str, model: Path | None, out: Path, quantize: str, backend: str, smoothing: int, no_probe: bool) -> None:
+    """Build a static site that overlays a live gaze heatmap on TARGET."""
+    from gazesite.config import BuildConfig
+    from gazesite.paths import default_model_dir
+
+    config = BuildConfig(
+        target=target,
+        model=model or default_model_dir(),
+        out=out,
+        quantize=quantize,
+        backend=backend,
+        smoothing=smoothing,
+        probe_target=not no_probe,
+    ).validate()
+    from gazesite.build import build as run_build
+
+    run_build(config)
+    click.echo(f"built {out}/ for {target}; serve it with: gazesite serve {out}")
+
+
+@cli.command()
+@click.argument("directory", type=_PATH, default=Path("dist"))
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0 picks a free one).")
+@click.option("--host", default="localhost", show_default=True, help="Interface to listen on.")
+def serve(directory: Path, port: int, host: str) -> None:
+    """Serve a built site on http://localhost (a secure context: the camera works)."""
+    from gazesite.serve import make_server
+
+    server = make_server(directory, port, host)
+    click.echo(f"serving {directory} at http://{host}:{server.server_address[1]}/ (Ctrl+C stops)", err=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def main() -> None:
+    """Run the CLI (the console-script entry point)."""
+    cli()

@@ -1,0 +1,131 @@
+"""Typed, frozen settings for each command; validation names every bad setting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gazesite.errors import ConfigError
+
+QUANTIZATIONS = ("none", "float16", "uint16", "uint8")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Settings of ``gazesite train``."""
+
+    out: Path
+    data: tuple[Path, ...] = ()
+    synthetic: int = 0
+    epochs: int = 40
+    seed: int = 0
+    batch_size: int = 64
+    validation_fraction: float = 0.1
+    patience: int = 6
+
+    def validate(self) -> TrainConfig:
+        """Return self, or raise ConfigError listing every problem."""
+        problems = []
+        if not self.data and self.synthetic <= 0:
+            problems.append("no training data: give --data FILE and/or --synthetic N (N > 0)")
+        if self.synthetic < 0:
+            problems.append(f"--synthetic must be >= 0, got {self.synthetic}")
+        if self.epochs < 1:
+            problems.append(f"--epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            problems.append(f"batch size must be >= 1, got {self.batch_size}")
+        if not 0 < self.validation_fraction < 1:
+            problems.append(f"validation fraction must be between 0 and 1, got {self.validation_fraction}")
+        for path in self.data:
+            if not Path(path).is_file():
+                problems.append(f"--data {path}: no such file (expected a gazesite dataset)")
+        if self.out.exists() and not self.out.is_dir():
+            problems.append(f"--out {self.out}: exists and is not a directory")
+        if problems:
+            raise ConfigError(problems)
+        return self
+
+
+@dataclass(frozen=True)
+class ConvertConfig:
+    """Settings of ``gazesite convert``."""
+
+    model: Path
+    out: Path
+    quantize: str = "uint8"
+    shard_size: int = 4 * 1024 * 1024
+
+    def validate(self) -> ConvertConfig:
+        """Return self, or raise ConfigError listing every problem."""
+        problems = []
+        if self.quantize not in QUANTIZATIONS:
+            problems.append(f"--quantize {self.quantize!r}: expected one of {', '.join(QUANTIZATIONS)}")
+        if self.shard_size < 1024:
+            problems.append(f"--shard-size {self.shard_size}: expected at least 1024 bytes")
+        if not self.model.exists():
+            problems.append(f"model {self.model}: does not exist (expected a folder made by 'gazesite train')")
+        if self.out.exists() and not self.out.is_dir():
+            problems.append(f"--out {self.out}: exists and is not a directory")
+        if problems:
+            raise ConfigError(problems)
+        return self
+
+
+BACKENDS = ("auto", "wasm", "webgl", "cpu")
+_MAX_URL_LENGTH = 2048
+
+
+def target_url_problem(url: str) -> str | None:
+    """Return why ``url`` cannot be a build target, or None if it can."""
+    from urllib.parse import urlsplit
+
+    if not url or len(url) > _MAX_URL_LENGTH:
+        return f"must be an absolute http(s) URL of at most {_MAX_URL_LENGTH} characters"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # raises ValueError for a malformed port
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "must be an absolute http:// or https:// URL"
+    if not parts.hostname:
+        return "must name a host, as in https://example.com/"
+    if parts.username or parts.password:
+        return "must not carry a user name or password"
+    return None
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Settings of ``gazesite build``."""
+
+    target: str
+    model: Path
+    out: Path = Path("dist")
+    quantize: str = "uint8"
+    backend: str = "auto"
+    smoothing: int = 5
+    cache_dir: Path | None = None
+    probe_target: bool = True
+
+    def validate(self) -> BuildConfig:
+        """Return self, or raise ConfigError listing every problem."""
+        problems = []
+        problem = target_url_problem(self.target)
+        if problem:
+            problems.append(f"--target {self.target!r}: {problem}")
+        if not self.model.exists():
+            problems.append(f"--model {self.model}: does not exist (expected a gazesite model directory or a TF.js model directory)")
+        if self.quantize not in QUANTIZATIONS:
+            problems.append(f"--quantize {self.quantize!r}: expected one of {', '.join(QUANTIZATIONS)}")
+        if self.backend not in BACKENDS:
+            problems.append(f"--backend {self.backend!r}: expected one of {', '.join(BACKENDS)}")
+        if not 1 <= self.smoothing <= 120:
+            problems.append(f"--smoothing {self.smoothing}: expected a window of 1 to 120 frames")
+        if self.out.exists() and not self.out.is_dir():
+            problems.append(f"--out {self.out}: exists and is not a directory")
+        if problems:
+            raise ConfigError(problems)
+        return self

@@ -1,0 +1,131 @@
+"""The frame pipeline, Python side: RGBA frame -> face box -> 50x50 crop.
+
+The browser runs the same steps with OpenCV.js. Every number both sides need
+lives in :data:`PIPELINE` and reaches JavaScript as JSON
+(:func:`pipeline_constants`), so no constant is typed twice.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+#: Bumped whenever a change to the steps or constants changes the crops.
+PIPELINE_VERSION = 1
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """Every constant of the frame pipeline, in the order the steps use them."""
+
+    cascade_file: str = "haarcascade_frontalface_default.xml"
+    scale_factor: float = 1.1
+    min_neighbors: int = 3
+    detect_flags: int = 0
+    min_face_size: int = 70
+    crop_size: int = 50
+    clahe_clip_limit: float = 40.0
+    clahe_tile_grid: int = 8
+    # Model input = crop / pixel_scale, shape [N, crop, crop, 1].
+    pixel_scale: float = 255.0
+    camera_width: int = 320
+    camera_height: int = 240
+
+
+PIPELINE = PipelineSpec()
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """What the pipeline found in one frame."""
+
+    face: Box | None
+    crop: np.ndarray | None
+
+
+def pipeline_constants() -> dict[str, Any]:
+    """Return the pipeline constants as JSON-ready data for the browser and metadata."""
+    return {"version": PIPELINE_VERSION, **asdict(PIPELINE)}
+
+
+def cascade_path() -> Path:
+    """Return the Haar cascade XML that ships with OpenCV (the browser gets a copy)."""
+    return Path(cv2.data.haarcascades) / PIPELINE.cascade_file
+
+
+@functools.cache
+def _cascade() -> cv2.CascadeClassifier:
+    cascade = cv2.CascadeClassifier(str(cascade_path()))
+    if cascade.empty():
+        raise RuntimeError(f"could not load the Haar cascade {cascade_path()}")
+    return cascade
+
+
+@functools.cache
+def _clahe() -> cv2.CLAHE:
+    grid = PIPELINE.clahe_tile_grid
+    return cv2.createCLAHE(clipLimit=PIPELINE.clahe_clip_limit, tileGridSize=(grid, grid))
+
+
+def to_gray(rgba: np.ndarray) -> np.ndarray:
+    """Convert an RGBA uint8 frame (H, W, 4) to grayscale, as the browser does."""
+    if not (isinstance(rgba, np.ndarray) and rgba.dtype == np.uint8 and rgba.ndim == 3 and rgba.shape[2] == 4):
+        shape = getattr(rgba, "shape", None)
+        dtype = getattr(rgba, "dtype", None)
+        raise ValueError(f"frame must be uint8 RGBA of shape (H, W, 4), got shape {shape} dtype {dtype}")
+    return cv2.cvtColor(rgba, cv2.COLOR_RGBA2GRAY)
+
+
+def detect_faces(gray: np.ndarray) -> list[Box]:
+    """Return every face rectangle the Haar cascade finds in a grayscale frame."""
+    size = PIPELINE.min_face_size
+    faces = _cascade().detectMultiScale(
+        gray,
+        scaleFactor=PIPELINE.scale_factor,
+        minNeighbors=PIPELINE.min_neighbors,
+        flags=PIPELINE.detect_flags,
+        minSize=(size, size),
+    )
+    return [tuple(int(v) for v in face) for face in faces]  # type: ignore[misc]
+
+
+def pick_face(faces: list[Box]) -> Box | None:
+    """Pick the largest face; ties go to the smallest y, then the smallest x.
+
+    OpenCV returns rectangles in an order that varies between threads and
+    between Python and JS, so "the first face" is not reproducible.
+    """
+    if not faces:
+        return None
+    return min(faces, key=lambda f: (-f[2] * f[3], f[1], f[0]))
+
+
+def crop_face(gray: np.ndarray, face: Box) -> np.ndarray:
+    """Cut the face out, shrink it to the crop size and normalise its contrast."""
+    x, y, w, h = face
+    size = PIPELINE.crop_size
+    roi = gray[y : y + h, x : x + w]
+    small = cv2.resize(roi, (size, size), interpolation=cv2.INTER_AREA)
+    return _clahe().apply(cv2.equalizeHist(small))
+
+
+def process_frame(rgba: np.ndarray) -> FrameResult:
+    """Run the whole pipeline on one RGBA frame."""
+    gray = to_gray(rgba)
+    face = pick_face(detect_faces(gray))
+    if face is None:
+        return FrameResult(face=None, crop=None)
+    return FrameResult(face=face, crop=crop_face(gray, face))
+
+
+def crops_to_input(crops: np.ndarray) -> np.ndarray:
+    """Turn uint8 crops (N, S, S) into the model's float32 input (N, S, S, 1)."""
+    crops = np.asarray(crops)
+    return (crops.astype(np.float32) / np.float32(PIPELINE.pixel_scale))[..., np.newaxis]

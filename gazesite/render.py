@@ -1,0 +1,54 @@
+"""Render the page from jinja2 templates: autoescaped, strict, deterministic."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+
+from gazesite.paths import templates_dir
+
+PAGE_TEMPLATE = "index.html.j2"
+
+
+def origin_of(url: str) -> str:
+    """Return scheme://host[:port] of an http(s) URL."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def content_security_policy(target_origin: str) -> str:
+    """Return the page's CSP: its own files only, and frames from the target only."""
+    directives = {
+        "default-src": "'none'",
+        # wasm-unsafe-eval: tf.js and OpenCV.js compile WebAssembly; unsafe-eval:
+        # OpenCV.js's embind glue builds its function wrappers with new Function().
+        "script-src": "'self' 'wasm-unsafe-eval' 'unsafe-eval'",
+        "connect-src": "'self'",
+        "img-src": "'self' data: blob:",
+        "style-src": "'self'",
+        "media-src": "'self' blob: mediastream:",
+        "worker-src": "'self' blob:",
+        "frame-src": target_origin,
+        "base-uri": "'none'",
+        "form-action": "'none'",
+    }
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+def environment() -> jinja2.Environment:
+    """Return the template environment: HTML autoescaping on, undefined names are errors."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_page(context: dict[str, Any]) -> str:
+    """Render index.html; every value passes through the template engine's escaping."""
+    return environment().get_template(PAGE_TEMPLATE).render(**context)

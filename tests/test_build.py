@@ -1,0 +1,222 @@
+"""gazesite build without a browser: inputs, escaping, determinism, atomic output."""
+
+from __future__ import annotations
+
+import hashlib
+import html.parser
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gazesite.errors import GazesiteError
+from gazesite.paths import default_model_dir
+from gazesite.probe import framing_verdict
+from gazesite.vendor import gather_vendor, subresource_integrity
+
+from .test_cli import assert_one_line_error, gazesite
+
+TARGET = "https://example.org/page?x=1"
+
+
+@pytest.fixture(scope="module")
+def cache_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return {**os.environ, "XDG_CACHE_HOME": str(tmp_path_factory.mktemp("cache"))}
+
+
+def run_build(env: dict[str, str], out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "gazesite", "build", "--no-probe", "--out", str(out), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, cache_env: dict[str, str]) -> Path:
+    out = tmp_path_factory.mktemp("built") / "dist"
+    result = run_build(cache_env, out, "--target", TARGET)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+class TagCollector(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.script_texts: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script and data.strip():
+            self.script_texts.append(data)
+
+
+def parse(page: Path) -> TagCollector:
+    collector = TagCollector()
+    collector.feed(page.read_text())
+    return collector
+
+
+def test_site_layout(site: Path) -> None:
+    files = set(snapshot(site))
+    assert {"index.html", "build.json", "model/model.json", "cascade/haarcascade_frontalface_default.xml", "app/main.js"} <= files
+    vendor = {f for f in files if f.startswith("vendor/")}
+    assert vendor == {
+        "vendor/tf-4.22.0.min.js",
+        "vendor/tf-backend-wasm-4.22.0.min.js",
+        "vendor/tfjs-backend-wasm-4.22.0.wasm",
+        "vendor/tfjs-backend-wasm-simd-4.22.0.wasm",
+        "vendor/opencv-4.12.0.js",
+        "vendor/heatmap-2.0.5.min.js",
+        "vendor/stats-0.17.0.min.js",
+    }
+
+
+def test_every_script_and_stylesheet_is_local_and_pinned_by_integrity(site: Path) -> None:
+    tags = parse(site / "index.html").tags
+    scripts = [attrs for tag, attrs in tags if tag == "script" and attrs.get("src")]
+    assert len(scripts) >= 6
+    links = [attrs for tag, attrs in tags if tag == "link"]
+    for attrs in scripts + links:
+        url = attrs.get("src") or attrs.get("href")
+        assert url and "//" not in url and not url.startswith("/"), url  # relative: works under any path
+        assert attrs["integrity"] == subresource_integrity((site / url).read_bytes()), url
+
+
+def test_csp_allows_own_origin_and_frames_only_the_target(site: Path) -> None:
+    tags = parse(site / "index.html").tags
+    (csp,) = [a["content"] for t, a in tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split(";")}
+    assert directives["default-src"] == ["'none'"]
+    assert directives["frame-src"] == ["https://example.org"]
+    assert directives["connect-src"] == ["'self'"]
+    assert all(not s.startswith("http") for s in directives["script-src"])
+    (iframe,) = [a for t, a in tags if t == "iframe"]
+    assert iframe["src"] == TARGET
+
+
+def test_page_settings_carry_the_pipeline_constants(site: Path) -> None:
+    from gazesite.pipeline import pipeline_constants
+
+    config = json.loads(parse(site / "index.html").script_texts[0])
+    assert config["pipeline"] == pipeline_constants()
+    assert config["target"] == TARGET and config["backend"] == "auto" and config["smoothing"] == 5
+    assert config["model"]["quantization"] == "uint8"
+    for path in config["wasmPaths"].values():
+        assert (site / path).is_file()
+
+
+def test_two_builds_are_byte_identical(site: Path, tmp_path: Path, cache_env: dict[str, str]) -> None:
+    result = run_build(cache_env, tmp_path / "again", "--target", TARGET)
+    assert result.returncode == 0, result.stderr
+    assert snapshot(tmp_path / "again") == snapshot(site)
+
+
+def test_cached_build_does_not_import_tensorflow(site: Path, tmp_path: Path, cache_env: dict[str, str]) -> None:
+    code = (
+        "import sys\nfrom gazesite.cli import cli\n"
+        f"try:\n    cli(['build', '--no-probe', '--target', {TARGET!r}, '--out', {str(tmp_path / 'd')!r}])\n"
+        "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print('tensorflow' in sys.modules, 'tensorflowjs' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=cache_env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["False", "False"]
+    assert "reusing the cached conversion" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "problem"),
+    [
+        ("javascript:alert(1)", "absolute http:// or https:// URL"),
+        ("data:text/html,<script>alert(1)</script>", "absolute http:// or https:// URL"),
+        ("/relative/page", "absolute http:// or https:// URL"),
+        ("example.com", "absolute http:// or https:// URL"),
+        ("ftp://example.com/", "absolute http:// or https:// URL"),
+        ("http://", "must name a host"),
+        ("https://exa mple.com/", "spaces or control characters"),
+        ("https://user:pw@example.com/", "user name or password"),
+        ("https://example.com/\nSet-Cookie: x", "spaces or control characters"),
+        ("", "absolute http(s) URL"),
+    ],
+)
+def test_bad_targets_are_rejected(target: str, problem: str, tmp_path: Path) -> None:
+    result = gazesite("build", "--no-probe", "--target", target, "--out", tmp_path / "dist")
+    assert_one_line_error(result, "--target", problem)
+    assert not (tmp_path / "dist").exists()
+
+
+def test_quote_and_script_laden_target_is_rendered_inert(tmp_path: Path, cache_env: dict[str, str]) -> None:
+    nasty = "https://example.org/?q=\"'><script>alert(1)</script>&x=</script><img src=x onerror=alert(2)>"
+    result = run_build(cache_env, tmp_path / "dist", "--target", nasty)
+    assert result.returncode == 0, result.stderr
+    page = tmp_path / "dist" / "index.html"
+    text = page.read_text()
+    assert "<script>alert" not in text and "<img" not in text and "onerror=alert" not in text.replace("onerror=alert(2)&gt;", "")
+    collector = parse(page)
+    assert [t for t, _ in collector.tags].count("img") == 0
+    (iframe,) = [a for t, a in collector.tags if t == "iframe"]
+    assert iframe["src"] == nasty  # the attribute holds exactly the URL, nothing escaped out of it
+    config = json.loads(collector.script_texts[0])
+    assert config["target"] == nasty
+
+
+def test_failed_build_leaves_previous_dist_byte_identical(site: Path, tmp_path: Path, cache_env: dict[str, str]) -> None:
+    out = tmp_path / "dist"
+    shutil.copytree(site, out)
+    before = snapshot(out)
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "model.json").write_text('{"format": "layers-model", "weightsManifest": [{"paths": ["gone.bin"]}]}')
+    result = run_build(cache_env, out, "--target", TARGET, "--model", str(broken))
+    assert_one_line_error(result, "gone.bin", "missing")
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken-model", "dist"]  # no staging folder left
+
+
+def test_missing_vendored_file_names_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(GazesiteError, match="make setup"):
+        gather_vendor(tmp_path / "node_modules")
+
+
+def test_builds_from_a_tfjs_model_directory(site: Path, tmp_path: Path, cache_env: dict[str, str]) -> None:
+    result = run_build(cache_env, tmp_path / "dist", "--target", TARGET, "--model", str(site / "model"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "dist" / "model" / "model.json").read_bytes() == (site / "model" / "model.json").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("xfo", "csp", "frameable"),
+    [
+        (None, None, True),
+        ("DENY", None, False),
+        ("sameorigin", None, False),
+        (None, "default-src 'self'; frame-ancestors 'none'", False),
+        (None, "frame-ancestors https://a.example", False),
+        (None, "frame-ancestors *", True),
+        (None, "default-src 'self'", True),
+    ],
+)
+def test_framing_verdict(xfo: str | None, csp: str | None, frameable: bool) -> None:
+    assert framing_verdict(xfo, csp).frameable is frameable
+
+
+def test_serve_needs_a_built_site(tmp_path: Path) -> None:
+    assert_one_line_error(gazesite("serve", tmp_path), "has no index.html", "gazesite build")
+
+
+def test_default_model_is_shipped() -> None:
+    assert (default_model_dir() / "model.h5").is_file()

@@ -1,0 +1,112 @@
+"""The command line, run as users run it: in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gazesite.model.dataset import Dataset, save_dataset
+
+
+def gazesite(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the CLI exactly as a user would."""
+    return subprocess.run([sys.executable, "-m", "gazesite", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_help_lists_the_commands() -> None:
+    result = gazesite("--help")
+    assert result.returncode == 0
+    for command in ("train", "convert", "dataset"):
+        assert command in result.stdout
+
+
+def test_missing_model(tmp_path: Path) -> None:
+    result = gazesite("convert", tmp_path / "no-such-model", "--out", tmp_path / "out")
+    assert_one_line_error(result, "no-such-model", "does not exist", "gazesite train")
+    assert not (tmp_path / "out").exists()
+
+
+def test_corrupt_model(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.h5").write_bytes(b"this is not an HDF5 file")
+    result = gazesite("convert", model, "--out", tmp_path / "out")
+    assert_one_line_error(result, "model.h5", "could not be loaded", "expected a Keras HDF5 model")
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_quantization_names_the_choices(tiny_model_dir: Path, tmp_path: Path) -> None:
+    result = gazesite("convert", tiny_model_dir, "--out", tmp_path / "out", "--quantize", "int4")
+    assert_one_line_error(result, "--quantize 'int4'", "none, float16, uint16, uint8")
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_dataset(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "gazesite-dataset", "version": 1, "crop_size": 50, "count": 2, "crops": "AAAA"}')
+    result = gazesite("train", "--data", bad, "--out", tmp_path / "model")
+    assert_one_line_error(result, str(bad), '"crops" holds 3 bytes')
+    assert not (tmp_path / "model").exists()
+
+
+def test_empty_dataset(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"format": "gazesite-dataset", "version": 1, "crop_size": 50, "count": 0, "crops": "", "targets": []}))
+    result = gazesite("train", "--data", empty, "--out", tmp_path / "model")
+    assert_one_line_error(result, str(empty), "contains no samples")
+    assert not (tmp_path / "model").exists()
+
+
+def test_every_bad_setting_is_named_at_once(tmp_path: Path) -> None:
+    result = gazesite("train", "--data", tmp_path / "missing.json", "--epochs", "0", "--out", tmp_path / "model")
+    assert_one_line_error(result, "--epochs must be >= 1, got 0", "missing.json: no such file")
+
+
+def test_no_training_data(tmp_path: Path) -> None:
+    assert_one_line_error(gazesite("train", "--out", tmp_path / "model"), "no training data")
+
+
+def test_dataset_with_wrong_crop_size_for_training(tmp_path: Path) -> None:
+    import numpy as np
+
+    path = tmp_path / "big.json"
+    save_dataset(Dataset(np.zeros((4, 64, 64), np.uint8), np.full((4, 2), 0.5)), path)
+    assert_one_line_error(gazesite("train", "--data", path, "--out", tmp_path / "m"), "crop_size is 64, the model expects 50")
+
+
+@pytest.mark.parametrize("args", [("dataset", "synth", "--count", "0", "--out", "x.json"), ("convert",), ("dataset", "info")])
+def test_usage_errors_exit_with_2(args: tuple[str, ...], tmp_path: Path) -> None:
+    result = gazesite(*args, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_synth_train_convert_from_the_command_line(tmp_path: Path) -> None:
+    data = tmp_path / "faces.json.gz"
+    result = gazesite("dataset", "synth", "--count", "64", "--seed", "2", "--out", data)
+    assert result.returncode == 0, result.stderr
+    assert "64 crops" in result.stdout
+    info = json.loads(gazesite("dataset", "info", data).stdout)
+    assert info["samples"] == 64 and info["metadata"]["source"] == "synthetic"
+
+    model = tmp_path / "model"
+    result = gazesite("train", "--data", data, "--epochs", "1", "--out", model)
+    assert result.returncode == 0, result.stderr
+    assert "validation mean Euclidean error" in result.stdout and (model / "model.h5").is_file()
+
+    result = gazesite("convert", model, "--out", tmp_path / "web", "--quantize", "float16")
+    assert result.returncode == 0, result.stderr
+    assert "weight bytes" in result.stdout and (tmp_path / "web" / "model.json").is_file()

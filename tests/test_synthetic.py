@@ -1,0 +1,69 @@
+"""Synthetic faces: deterministic, labelled, detectable, and their eyes follow the target."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from gazesite import synthetic
+from gazesite.pipeline import process_frame
+
+
+def test_same_seed_same_frames_and_labels() -> None:
+    a = list(itertools.islice(synthetic.samples(seed=5), 6))
+    b = list(itertools.islice(synthetic.samples(seed=5), 6))
+    c = list(itertools.islice(synthetic.samples(seed=6), 6))
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.frame, y.frame)
+        assert x.target == y.target
+    assert any(not np.array_equal(x.frame, z.frame) for x, z in zip(a, c))
+
+
+def test_frames_are_camera_sized_rgba_with_targets_in_range(synthetic_frames: list) -> None:
+    for sample in synthetic_frames:
+        assert sample.frame.shape == (240, 320, 4) and sample.frame.dtype == np.uint8
+        assert np.all(sample.frame[..., 3] == 255)
+        assert 0 <= sample.target[0] <= 1 and 0 <= sample.target[1] <= 1
+    targets = np.array([s.target for s in synthetic_frames])
+    assert targets.std(axis=0).min() > 0.15  # spread over the screen, not a constant
+
+
+def test_only_the_eyes_move_with_the_gaze() -> None:
+    identity = synthetic.random_identity(np.random.default_rng(11))
+    noise_free = synthetic.Identity(**{**identity.__dict__, "noise_sigma": 0.0})
+    left = synthetic.render_face(noise_free, (0.0, 0.5), np.random.default_rng(0)).astype(int)
+    right = synthetic.render_face(noise_free, (1.0, 0.5), np.random.default_rng(0)).astype(int)
+    changed = np.argwhere(np.abs(left - right).max(axis=2) > 8)
+    assert len(changed) > 20
+    eye_line = identity.center_y + identity.face_width * identity.aspect * (identity.eye_y - 0.5)
+    # Every changed pixel lies within an eye's height of the eye line.
+    assert np.all(np.abs(changed[:, 0] - eye_line) < identity.face_width * 0.15)
+
+
+def test_iris_moves_toward_the_target_side() -> None:
+    identity = synthetic.random_identity(np.random.default_rng(2))
+    identity = synthetic.Identity(**{**identity.__dict__, "noise_sigma": 0.0, "tilt_deg": 0.0})
+    eye_y = int(identity.center_y + identity.face_width * identity.aspect * (identity.eye_y - 0.5))
+    centres = []
+    for tx in (0.0, 1.0):
+        frame = synthetic.render_face(identity, (tx, 0.5), np.random.default_rng(0))
+        row = frame[eye_y, :, :3].mean(axis=1)
+        left_eye = slice(int(identity.center_x - identity.face_width * 0.35), int(identity.center_x))
+        darkness = 255 - row[left_eye]
+        centres.append((darkness * np.arange(len(darkness))).sum() / darkness.sum())
+    assert centres[1] > centres[0] + 1  # looking at screen-right moves the iris right in the image
+
+
+def test_detection_rate_is_reported_and_high() -> None:
+    data = synthetic.make_dataset(150, seed=9, workers=1, progress=False)
+    assert len(data) == 150 and data.crops.shape == (150, 50, 50)
+    assert 0.85 <= data.metadata["detection_rate"] <= 1.0
+    assert data.targets.min() >= 0 and data.targets.max() <= 1
+
+
+def test_dataset_does_not_depend_on_worker_count() -> None:
+    one = synthetic.make_dataset(40, seed=4, workers=1, progress=False)
+    two = synthetic.make_dataset(40, seed=4, workers=2, progress=False)
+    np.testing.assert_array_equal(one.crops, two.crops)
+    np.testing.assert_array_equal(one.targets, two.targets)

@@ -1,0 +1,49 @@
+"""Training on tiny data: outputs, metadata, the Python predict API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from gazesite.model import load_model
+from gazesite.model.dataset import load_dataset
+from gazesite.model.training import split_blocks
+
+
+def test_training_writes_model_metadata_and_curve(tiny_model_dir: Path) -> None:
+    names = {p.name for p in tiny_model_dir.iterdir()}
+    assert {"model.h5", "metadata.json", "training.png", "validation.json.gz"} <= names
+    assert (tiny_model_dir / "training.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    meta = json.loads((tiny_model_dir / "metadata.json").read_text())
+    assert meta["pipeline"]["crop_size"] == 50
+    assert meta["input_shape"] == [50, 50, 1]
+    assert 10_000 < meta["parameters"] < 100_000
+    assert meta["data"]["samples"] == 256
+    assert meta["data"]["train"] + meta["data"]["validation"] == 256
+    assert meta["training"]["epochs_run"] == 2 and len(meta["training"]["curve"]["val_loss"]) == 2
+    error = meta["validation"]["mean_euclidean_error"]
+    assert 0 < error < 1
+    assert meta["versions"]["tensorflow"] == "2.19.0"
+
+
+def test_loaded_model_predicts_points_and_matches_recorded_error(tiny_model_dir: Path) -> None:
+    model = load_model(tiny_model_dir)
+    validation = load_dataset(tiny_model_dir / "validation.json.gz")
+    predicted = model.predict(validation.crops)
+    assert predicted.shape == (len(validation), 2) and predicted.dtype == np.float32
+    recomputed = np.linalg.norm(predicted - validation.targets, axis=1).mean()
+    # The saved validation crops are (a prefix of) the split the error was measured on.
+    assert abs(recomputed - model.metadata["validation"]["mean_euclidean_error"]) < 0.05
+    assert model.predict(np.zeros((0, 50, 50), np.uint8)).shape == (0, 2)
+
+
+def test_split_holds_out_whole_blocks() -> None:
+    train, val = split_blocks(100, 0.2, seed=0)
+    assert len(set(train) & set(val)) == 0 and len(train) + len(val) == 100
+    assert set(v // 8 for v in val).isdisjoint(t // 8 for t in train)
+    again = split_blocks(100, 0.2, seed=0)
+    np.testing.assert_array_equal(val, again[1])
+    tiny_train, tiny_val = split_blocks(3, 0.2, seed=0)
+    assert len(tiny_train) == 2 and len(tiny_val) == 1
