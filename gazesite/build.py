@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from gazesite.paths import assets_dir
 from gazesite.pipeline import cascade_path, pipeline_constants
 from gazesite.probe import FrameCheck, probe_target
 from gazesite.render import content_security_policy, origin_of, render_page
+from gazesite.staging import staged_directory
 from gazesite.vendor import VendoredFile, gather_vendor
 
 log = logging.getLogger(__name__)
@@ -186,11 +186,7 @@ def manifest(config: BuildConfig, files: SiteFiles, frame_check: FrameCheck) -> 
 
 def write_site(files: SiteFiles, out: Path) -> None:
     """Write every file into a temporary folder beside ``out``, then swap it in."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
-    old = out.parent / f".{out.name}-old-{os.getpid()}"
-    try:
+    with staged_directory(out) as staging:
         for name, source in files.copies.items():
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -199,10 +195,3 @@ def write_site(files: SiteFiles, out: Path) -> None:
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-        os.chmod(staging, 0o755)  # mkdtemp makes it private; a static host must read it
-        if out.exists():
-            out.rename(old)
-        staging.rename(out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)

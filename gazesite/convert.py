@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from gazesite.errors import ModelError
 from gazesite.model import VALIDATION_FILE, GazeModel, load_model
 from gazesite.model.dataset import load_dataset
 from gazesite.pipeline import crops_to_input, pipeline_constants
+from gazesite.staging import staged_directory
 
 log = logging.getLogger(__name__)
 
@@ -61,28 +60,24 @@ def convert(config: ConvertConfig) -> ConversionReport:
     import tensorflowjs as tfjs  # slow (~6 s): only conversion pays for it
 
     out = Path(config.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".gazesite-convert-", dir=out.parent))
-    try:
-        from tqdm import tqdm
+    from tqdm import tqdm
 
-        with tqdm(total=3, desc="converting", unit="step") as bar:
-            tfjs.converters.save_keras_model(
-                model.keras_model,
-                str(staging),
-                quantization_dtype_map=_DTYPE_MAPS[config.quantize],
-                weight_shard_size_bytes=config.shard_size,
-                metadata={"gazesite": tfjs_metadata(model, config.quantize)},
-            )
-            bar.update(1)
-            # Reload what was written: it is what the browser will run.
-            reloaded = tfjs.converters.load_keras_model(str(staging / TFJS_MODEL_FILE))
-            bar.update(1)
-            float_pred = model.predict(crops)
-            quant_pred = np.asarray(reloaded.predict_on_batch(crops_to_input(crops)), np.float32)
-            diff = np.abs(float_pred.astype(np.float64) - quant_pred)
-            write_golden(staging / GOLDEN_FILE, crops[:GOLDEN_SAMPLES], float_pred[:GOLDEN_SAMPLES], quant_pred[:GOLDEN_SAMPLES], config.quantize)
-            bar.update(1)
+    with staged_directory(out) as staging, tqdm(total=3, desc="converting", unit="step") as bar:
+        tfjs.converters.save_keras_model(
+            model.keras_model,
+            str(staging),
+            quantization_dtype_map=_DTYPE_MAPS[config.quantize],
+            weight_shard_size_bytes=config.shard_size,
+            metadata={"gazesite": tfjs_metadata(model, config.quantize)},
+        )
+        bar.update(1)
+        # Reload what was written: it is what the browser will run.
+        reloaded = tfjs.converters.load_keras_model(str(staging / TFJS_MODEL_FILE))
+        bar.update(1)
+        float_pred = model.predict(crops)
+        quant_pred = np.asarray(reloaded.predict_on_batch(crops_to_input(crops)), np.float32)
+        diff = np.abs(float_pred.astype(np.float64) - quant_pred)
+        write_golden(staging / GOLDEN_FILE, crops[:GOLDEN_SAMPLES], float_pred[:GOLDEN_SAMPLES], quant_pred[:GOLDEN_SAMPLES], config.quantize)
         shards = sorted(p for p in staging.iterdir() if p.suffix == ".bin")
         report = ConversionReport(
             out=str(out),
@@ -94,11 +89,7 @@ def convert(config: ConvertConfig) -> ConversionReport:
             mean_abs_diff=float(diff.mean()),
         )
         (staging / "conversion.json").write_text(json.dumps(asdict(report) | {"out": out.name}, indent=2) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        bar.update(1)
     log.info("wrote %s: %d weight bytes in %d shard(s), |diff| max %.2e mean %.2e", out, report.weight_bytes, report.shards, report.max_abs_diff, report.mean_abs_diff)
     return report
 

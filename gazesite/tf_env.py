@@ -45,4 +45,7 @@ def import_keras() -> ModuleType:
         noise = captured.read().decode(errors="replace").strip()
     if noise:
         log.debug("TensorFlow start-up output:\n%s", noise)
+    # TensorFlow's Python logger warns about things gazesite does on purpose,
+    # such as reloading a converted model without compiling metrics.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     return tf_keras

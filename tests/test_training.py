@@ -47,3 +47,22 @@ def test_split_holds_out_whole_blocks() -> None:
     np.testing.assert_array_equal(val, again[1])
     tiny_train, tiny_val = split_blocks(3, 0.2, seed=0)
     assert len(tiny_train) == 2 and len(tiny_val) == 1
+
+
+#: The shipped model's error on faces it never saw (fresh seed), in screen
+#: fractions; its held-out validation error at training time is in its metadata.
+DEFAULT_MODEL_MAX_ERROR = 0.075
+
+
+def test_default_model_is_accurate_on_fresh_synthetic_faces() -> None:
+    from gazesite.paths import default_model_dir
+    from gazesite.synthetic import make_dataset
+
+    model = load_model(default_model_dir())
+    fresh = make_dataset(256, seed=987654, workers=1, progress=False)
+    error = float(np.linalg.norm(model.predict(fresh.crops) - fresh.targets, axis=1).mean())
+    assert error <= DEFAULT_MODEL_MAX_ERROR, error
+    # A model that ignored the eyes would score about 0.38 (always the screen centre).
+    centre = float(np.linalg.norm(fresh.targets - 0.5, axis=1).mean())
+    assert error < centre / 4
+    assert model.metadata["validation"]["mean_euclidean_error"] <= 0.06

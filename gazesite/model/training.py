@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import platform
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from gazesite.config import TrainConfig
 from gazesite.model import CURVE_FILE, KERAS_FILE, METADATA_FILE, VALIDATION_FILE
 from gazesite.model.dataset import Dataset, check_crop_size, load_dataset, mean_euclidean_error, save_dataset, summarize
 from gazesite.pipeline import crops_to_input, pipeline_constants
+from gazesite.staging import staged_directory
 
 log = logging.getLogger(__name__)
 
@@ -157,20 +156,12 @@ def train(config: TrainConfig) -> TrainResult:
 
 
 def _write_model_dir(out: Path, model: Any, metadata: dict[str, Any], validation: Dataset) -> None:
-    """Write everything into a temporary folder, then swap it into place."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".gazesite-train-", dir=out.parent))
-    try:
+    """Write the model folder completely or not at all."""
+    with staged_directory(out) as staging:
         model.save(staging / KERAS_FILE, include_optimizer=False)
         (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
         save_dataset(validation, staging / VALIDATION_FILE)
         plot_curve(metadata["training"]["curve"], staging / CURVE_FILE)
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def plot_curve(curve: dict[str, list[float]], path: Path) -> None:

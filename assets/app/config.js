@@ -1,0 +1,37 @@
+// The page settings: the build's JSON config plus the one URL override (?backend=).
+
+export const BACKENDS = ['wasm', 'webgl', 'cpu'];
+const BACKEND_CHOICES = ['auto', ...BACKENDS];
+
+/** Read the settings the build embedded in #gazesite-config. */
+export function readConfig(doc = document) {
+  const element = doc.getElementById('gazesite-config');
+  if (!element) throw new Error('the page has no #gazesite-config settings: rebuild it with gazesite build');
+  const config = JSON.parse(element.textContent);
+  for (const key of ['pipeline', 'model', 'cascade', 'wasmPaths', 'sampleFormat']) {
+    if (!config[key]) throw new Error(`the page settings lack "${key}": rebuild the site with this gazesite version`);
+  }
+  return Object.freeze(config);
+}
+
+/**
+ * The backend to try: `?backend=` in the page URL wins over the build setting.
+ * An unknown value is reported and ignored rather than breaking the page.
+ */
+export function requestedBackend(config, search = location.search) {
+  const fromUrl = new URLSearchParams(search).get('backend');
+  if (fromUrl !== null) {
+    if (BACKEND_CHOICES.includes(fromUrl)) return fromUrl;
+    console.warn(`gazesite: ignoring ?backend=${fromUrl}; expected one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+  return BACKEND_CHOICES.includes(config.backend) ? config.backend : 'auto';
+}
+
+/**
+ * The order in which backends are tried: the requested one first, then the
+ * automatic order (wasm is fastest for a small CNN, then webgl, then cpu).
+ */
+export function backendOrder(requested) {
+  if (requested === 'auto') return [...BACKENDS];
+  return [requested, ...BACKENDS.filter((name) => name !== requested)];
+}

@@ -1,0 +1,51 @@
+// Screen <-> viewport mapping: the one place that knows where the page sits on the screen.
+
+/** Read the screen and window metrics the mapping needs (all in CSS px). */
+export function windowMetrics(win = window) {
+  const { screen } = win;
+  // On a multi-screen desktop, screenX/screenY count from the primary
+  // screen's origin while screen.width/height describe the current screen;
+  // availLeft/availTop (Chromium, Firefox) place the current screen's usable
+  // area in that space. On a single screen the origin is (0, 0), and
+  // availLeft would wrongly include a docked task bar, so it is not used.
+  const extended = screen.isExtended === true;
+  return {
+    screenLeft: extended ? screen.availLeft ?? 0 : 0,
+    screenTop: extended ? screen.availTop ?? 0 : 0,
+    screenWidth: screen.width,
+    screenHeight: screen.height,
+    windowX: win.screenX,
+    windowY: win.screenY,
+    outerWidth: win.outerWidth,
+    outerHeight: win.outerHeight,
+    innerWidth: win.innerWidth,
+    innerHeight: win.innerHeight,
+  };
+}
+
+/**
+ * Map a gaze point in fractions of the screen (0..1, top-left origin) to
+ * viewport px, clamped into the viewport: returns {x, y}.
+ *
+ * Screen and window metrics are both CSS px, so devicePixelRatio cancels
+ * out (browser zoom is assumed to be 100%: zoom shrinks innerWidth but not
+ * the screen). The viewport's top-left corner on the screen is the window's
+ * outer corner (screenX, screenY) plus the browser chrome: the side borders
+ * are taken as equal, (outerWidth - innerWidth) / 2 each, and the bottom
+ * border as thick as a side border, so everything else of
+ * outerHeight - innerHeight (tabs, address bar) sits on top. In a
+ * fullscreen or headless window outer == inner and the chrome terms vanish.
+ */
+export function screenToViewport([gx, gy], m) {
+  const border = Math.max(0, (m.outerWidth - m.innerWidth) / 2);
+  const top = Math.max(0, m.outerHeight - m.innerHeight - border);
+  const viewportLeft = m.windowX + border;
+  const viewportTop = m.windowY + top;
+  const x = m.screenLeft + gx * m.screenWidth - viewportLeft;
+  const y = m.screenTop + gy * m.screenHeight - viewportTop;
+  return { x: clamp(x, 0, m.innerWidth - 1), y: clamp(y, 0, m.innerHeight - 1) };
+}
+
+function clamp(value, low, high) {
+  return Math.min(Math.max(value, low), Math.max(low, high));
+}

@@ -1,0 +1,109 @@
+// The frame pipeline, browser twin of gazesite/pipeline.py: same steps, same
+// constants (read from the build's config), same order, so a frame gives the
+// same face box and the same crop bytes on both sides.
+
+/**
+ * Pick the largest face; ties go to the smallest y, then the smallest x.
+ * OpenCV's rectangle order differs between runs and between Python and JS,
+ * so "the first face" would not be reproducible. Returns [x, y, w, h] or null.
+ */
+export function pickFace(faces) {
+  let best = null;
+  for (let i = 0; i < faces.size(); i += 1) {
+    const face = faces.get(i);
+    if (best === null || isBetterFace(face, best)) best = face;
+  }
+  return best && [best.x, best.y, best.width, best.height];
+}
+
+function isBetterFace(a, b) {
+  const areaA = a.width * a.height;
+  const areaB = b.width * b.height;
+  if (areaA !== areaB) return areaA > areaB;
+  if (a.y !== b.y) return a.y < b.y;
+  return a.x < b.x;
+}
+
+/** RGBA frame -> face box -> crop -> gaze, reusing its OpenCV buffers from frame to frame. */
+export class FramePipeline {
+  constructor({ cv, tf, model, cascade, spec }) {
+    this.cv = cv;
+    this.tf = tf;
+    this.model = model;
+    this.cascade = cascade;
+    this.spec = spec;
+    const grid = spec.clahe_tile_grid;
+    this.clahe = new cv.CLAHE(spec.clahe_clip_limit, new cv.Size(grid, grid));
+    this.minSize = new cv.Size(spec.min_face_size, spec.min_face_size);
+    this.maxSize = new cv.Size(0, 0);
+    this.cropSize = new cv.Size(spec.crop_size, spec.crop_size);
+    // Reused buffers: OpenCV reallocates an output Mat only when its size or
+    // type changes, so steady frames allocate nothing on the wasm heap.
+    this.rgba = null;
+    this.gray = new cv.Mat();
+    this.faces = new cv.RectVector();
+    this.small = new cv.Mat();
+    this.equalized = new cv.Mat();
+    this.crop = new cv.Mat();
+  }
+
+  /**
+   * Find the face and cut its crop (synchronous, OpenCV only).
+   * Returns {face: [x, y, w, h], crop: Uint8Array} or {face: null, crop: null}.
+   */
+  detect(image) {
+    const { cv, spec } = this;
+    const { width, height, data } = image;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || data?.length !== width * height * 4) {
+      throw new TypeError('processFrame expects RGBA ImageData (width * height * 4 bytes)');
+    }
+    // Same as cv.matFromImageData, but keeps the Mat while the frame size holds.
+    if (this.rgba === null || this.rgba.cols !== width || this.rgba.rows !== height) {
+      this.rgba?.delete();
+      this.rgba = new cv.Mat(height, width, cv.CV_8UC4);
+    }
+    this.rgba.data.set(data);
+    cv.cvtColor(this.rgba, this.gray, cv.COLOR_RGBA2GRAY);
+    this.cascade.detectMultiScale(
+      this.gray, this.faces, spec.scale_factor, spec.min_neighbors, spec.detect_flags, this.minSize, this.maxSize,
+    );
+    const face = pickFace(this.faces);
+    if (face === null) return { face: null, crop: null };
+    const roi = this.gray.roi(new cv.Rect(...face));
+    try {
+      cv.resize(roi, this.small, this.cropSize, 0, 0, cv.INTER_AREA);
+    } finally {
+      roi.delete();
+    }
+    cv.equalizeHist(this.small, this.equalized);
+    this.clahe.apply(this.equalized, this.crop);
+    // Copy out: `data` is a view of the wasm heap that the next frame overwrites.
+    return { face, crop: this.crop.data.slice() };
+  }
+
+  /** Run the model on one crop (uint8, row-major) and return the raw gaze [x, y] in 0..1 of the screen. */
+  async predict(crop) {
+    const { tf, spec } = this;
+    const size = spec.crop_size;
+    // Dividing in float64 and storing in float32 rounds exactly like numpy's
+    // float32 crop / float32(pixel_scale): double rounding is harmless for a
+    // single division, so the model input matches Python bit for bit. A new
+    // array per frame (10 kB) because a tensor may keep the array it was made from.
+    const input = new Float32Array(crop.length);
+    for (let i = 0; i < crop.length; i += 1) input[i] = crop[i] / spec.pixel_scale;
+    const output = tf.tidy(() => this.model.predict(tf.tensor4d(input, [1, size, size, 1])));
+    try {
+      const [x, y] = await output.data();
+      return [x, y];
+    } finally {
+      output.dispose();
+    }
+  }
+
+  /** The whole pipeline on one RGBA frame: {face, crop: Uint8Array | null, gaze: [x, y] | null}. */
+  async run(image) {
+    const { face, crop } = this.detect(image);
+    if (face === null) return { face: null, crop: null, gaze: null };
+    return { face, crop, gaze: await this.predict(crop) };
+  }
+}

@@ -1,0 +1,162 @@
+// The page's own UI: status line, buttons, frame-refused notice, gaze dot, debug panel.
+
+const MESSAGES = {
+  loading: 'Loading the gaze model, OpenCV and the face detector…',
+  'waiting-permission': 'Waiting for permission to use the camera…',
+  'camera-denied': 'Camera access was denied: allow the camera for this page, then press Start.',
+  'no-camera': 'No camera was found: connect one, then press Start.',
+  'no-face': 'No face in view: face the camera.',
+  running: 'Tracking your gaze.',
+  stopped: 'Stopped: press Start to track again.',
+  'model-missing': 'The gaze model could not be loaded.',
+  error: 'Something went wrong.',
+};
+
+// States in which the camera side is fine; a refused frame outranks them.
+const CAMERA_OK = new Set(['waiting-permission', 'no-face', 'running', 'stopped']);
+
+/**
+ * The status line (#status: data-state plus a short sentence).
+ *
+ * When the build found that the target refuses framing, data-state stays
+ * `frame-refused` while the camera is fine (waiting-permission, no-face,
+ * running, stopped), and the sentence says both; the camera's own state is
+ * in data-camera. Problems that need the visitor (camera-denied, no-camera,
+ * model-missing, error) replace it, since they stop tracking altogether.
+ * While loading, `loading` shows. So the shown state is a pure function of
+ * (camera state, refused), whatever order events arrive in.
+ */
+export class Status {
+  constructor(element, refusedReason = null) {
+    this.element = element;
+    this.refusedReason = refusedReason;
+    this.state = element.dataset.state;
+    this.shown = null;
+  }
+
+  /** Show a state with an optional sentence (a default one otherwise). */
+  set(state, message = MESSAGES[state]) {
+    const refused = this.refusedReason !== null && CAMERA_OK.has(state);
+    const shown = refused ? 'frame-refused' : state;
+    const text = refused ? `Target not shown: ${this.refusedReason}. ${message}` : message;
+    this.state = shown;
+    if (this.shown === `${shown}\n${state}\n${text}`) return;
+    this.shown = `${shown}\n${state}\n${text}`;
+    this.element.dataset.state = shown;
+    this.element.dataset.camera = state;
+    this.element.textContent = text;
+  }
+}
+
+/** Show the notice that the target cannot be framed, with the build's reason. */
+export function showFrameRefused(notice, reason) {
+  const line = document.createElement('p');
+  line.className = 'reason';
+  line.textContent = `Reason: ${reason}.`;
+  notice.append(line);
+  notice.hidden = false;
+}
+
+/** Wire the toolbar buttons to handlers: {start, stop, clear, json, csv, png}. */
+export function bindControls(doc, handlers) {
+  const buttons = {
+    start: doc.getElementById('start'),
+    stop: doc.getElementById('stop'),
+    clear: doc.getElementById('clear'),
+    json: doc.getElementById('download-json'),
+    csv: doc.getElementById('download-csv'),
+    png: doc.getElementById('download-png'),
+  };
+  for (const [name, button] of Object.entries(buttons)) {
+    button.addEventListener('click', () => handlers[name]());
+  }
+  return {
+    /** Enable Start or Stop to match the camera state; nothing starts before the pipeline has loaded. */
+    update(state, loaded) {
+      const active = ['waiting-permission', 'no-face', 'running'].includes(state);
+      buttons.start.disabled = !loaded || active;
+      buttons.stop.disabled = !loaded || !active;
+    },
+  };
+}
+
+/** The ring that follows the smoothed gaze. */
+export class GazeDot {
+  constructor(element) {
+    this.element = element;
+  }
+
+  /** Put the ring at viewport px (x, y). */
+  move(x, y) {
+    this.element.style.transform = `translate(${x}px, ${y}px)`;
+    this.element.hidden = false;
+  }
+
+  hide() {
+    this.element.hidden = true;
+  }
+}
+
+/** Stats.js in the toolbar instead of its default fixed corner. */
+export function mountStats(StatsClass, container) {
+  const stats = new StatsClass();
+  stats.showPanel(0);
+  stats.dom.style.position = 'static';
+  container.append(stats.dom);
+  return stats;
+}
+
+const DEBUG_FIELDS = [
+  ['face', 'Face box'],
+  ['gaze', 'Gaze (raw)'],
+  ['backend', 'Backend'],
+  ['fps', 'Frames/s'],
+  ['ms', 'Pipeline ms'],
+  ['tensors', 'Tensors'],
+];
+
+/** The debug panel: camera view, the model's crop and live values; updated only while open. */
+export class DebugPanel {
+  constructor(doc) {
+    this.section = doc.getElementById('debug');
+    this.toggle = doc.getElementById('toggle-debug');
+    this.crop = doc.getElementById('crop');
+    this.cropContext = this.crop.getContext('2d');
+    this.cropImage = this.cropContext.createImageData(this.crop.width, this.crop.height);
+    this.values = {};
+    const list = doc.getElementById('debug-values');
+    for (const [key, label] of DEBUG_FIELDS) {
+      const term = doc.createElement('dt');
+      term.textContent = label;
+      const value = doc.createElement('dd');
+      value.textContent = '–';
+      list.append(term, value);
+      this.values[key] = value;
+    }
+    this.toggle.addEventListener('click', () => {
+      this.section.hidden = !this.section.hidden;
+      this.toggle.setAttribute('aria-expanded', String(!this.section.hidden));
+    });
+  }
+
+  get open() {
+    return !this.section.hidden;
+  }
+
+  /** Draw a crop (uint8 gray, row-major, crop_size^2) as an image. */
+  showCrop(crop) {
+    const pixels = this.cropImage.data;
+    for (let i = 0; i < crop.length; i += 1) {
+      pixels[4 * i] = pixels[4 * i + 1] = pixels[4 * i + 2] = crop[i];
+      pixels[4 * i + 3] = 255;
+    }
+    this.cropContext.putImageData(this.cropImage, 0, 0);
+  }
+
+  /** Set the listed values ({face, gaze, backend, fps, ms, tensors}); missing keys keep theirs. */
+  showValues(values) {
+    for (const [key, value] of Object.entries(values)) {
+      if (this.values[key]) this.values[key].textContent = value;
+    }
+  }
+}
