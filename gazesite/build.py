@@ -79,6 +79,12 @@ def build(config: BuildConfig) -> Path:
             "csp": content_security_policy(origin_of(config.target)),
             "scripts": [{"src": f"vendor/{v.name}", "integrity": v.integrity} for v in vendor if v.name.endswith(".js")],
             "app_script": {"src": f"{APP_DIR}/main.js", "integrity": integrity_of(app_files[f"{APP_DIR}/main.js"])},
+            # The modules main.js imports get their integrity through modulepreload.
+            "app_modules": [
+                {"href": name, "integrity": integrity_of(path)}
+                for name, path in app_files.items()
+                if name.endswith(".js") and name != f"{APP_DIR}/main.js"
+            ],
             "stylesheet": {"href": f"{APP_DIR}/gazesite.css", "integrity": integrity_of(app_files[f"{APP_DIR}/gazesite.css"])},
         }
     )
@@ -153,7 +159,13 @@ def page_settings(config: BuildConfig, model_json: dict[str, Any], vendor: list[
         "pipeline": pipeline_constants(),
         "model": {"url": "model/model.json", "quantization": meta.get("quantization", config.quantize), "inputShape": meta.get("input_shape")},
         "cascade": {"url": f"cascade/{cascade_path().name}", "file": cascade_path().name},
-        "wasmPaths": {name: by_key[name] for name in ("tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm")},
+        "wasmPaths": {
+            "tfjs-backend-wasm.wasm": by_key["tfjs-backend-wasm.wasm"],
+            "tfjs-backend-wasm-simd.wasm": by_key["tfjs-backend-wasm-simd.wasm"],
+            # setWasmPaths insists on this key, but the page turns multithreading
+            # off (no cross-origin isolation), so the binary is never fetched.
+            "tfjs-backend-wasm-threaded-simd.wasm": by_key["tfjs-backend-wasm-simd.wasm"],
+        },
         "sampleFormat": SAMPLE_FORMAT,
     }
 

@@ -90,7 +90,7 @@ def convert(config: ConvertConfig) -> ConversionReport:
         )
         (staging / "conversion.json").write_text(json.dumps(asdict(report) | {"out": out.name}, indent=2) + "\n")
         bar.update(1)
-    log.info("wrote %s: %d weight bytes in %d shard(s), |diff| max %.2e mean %.2e", out, report.weight_bytes, report.shards, report.max_abs_diff, report.mean_abs_diff)
+    log.debug("wrote %s: %d weight bytes in %d shard(s), |diff| max %.2e mean %.2e", out, report.weight_bytes, report.shards, report.max_abs_diff, report.mean_abs_diff)
     return report
 
 

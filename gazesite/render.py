@@ -22,10 +22,14 @@ def content_security_policy(target_origin: str) -> str:
     """Return the page's CSP: its own files only, and frames from the target only."""
     directives = {
         "default-src": "'none'",
-        # wasm-unsafe-eval: tf.js and OpenCV.js compile WebAssembly; unsafe-eval:
-        # OpenCV.js's embind glue builds its function wrappers with new Function().
+        # wasm-unsafe-eval: tf.js and OpenCV.js compile WebAssembly. unsafe-eval:
+        # tf.min.js's bundled regenerator runtime calls Function() as it loads,
+        # and OpenCV.js's generated bindings build every wrapper with new Function().
+        # Both only evaluate code that ships in those same-origin files.
         "script-src": "'self' 'wasm-unsafe-eval' 'unsafe-eval'",
-        "connect-src": "'self'",
+        # data: lets OpenCV.js fetch() the wasm embedded in its own file as a
+        # data: URL (it reaches no network); blocked, it logs errors and falls back.
+        "connect-src": "'self' data:",
         "img-src": "'self' data: blob:",
         "style-src": "'self'",
         "media-src": "'self' blob: mediastream:",

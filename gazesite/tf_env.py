@@ -24,6 +24,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 # HDF5 is chosen on purpose: both tf_keras and the TF.js converter read it.
 warnings.filterwarnings("ignore", message="You are saving your model as an HDF5 file", category=UserWarning)
+# tensorflowjs -> tensorflow_hub still imports pkg_resources (hence setuptools<81).
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
 
 def import_keras() -> ModuleType:

@@ -89,8 +89,10 @@ def test_every_script_and_stylesheet_is_local_and_pinned_by_integrity(site: Path
     tags = parse(site / "index.html").tags
     scripts = [attrs for tag, attrs in tags if tag == "script" and attrs.get("src")]
     assert len(scripts) >= 6
-    links = [attrs for tag, attrs in tags if tag == "link" and attrs.get("rel") == "stylesheet"]
-    assert len(links) == 1
+    links = [attrs for tag, attrs in tags if tag == "link" and attrs.get("rel") in ("stylesheet", "modulepreload")]
+    preloaded = {a["href"] for a in links if a["rel"] == "modulepreload"}
+    # Every module main.js may import is pinned by integrity too.
+    assert preloaded == {f"app/{p.name}" for p in (site / "app").glob("*.js")} - {"app/main.js"}
     for attrs in scripts + links:
         url = attrs.get("src") or attrs.get("href")
         assert url and "//" not in url and not url.startswith("/"), url  # relative: works under any path
@@ -103,7 +105,7 @@ def test_csp_allows_own_origin_and_frames_only_the_target(site: Path) -> None:
     directives = {d.split()[0]: d.split()[1:] for d in csp.split(";")}
     assert directives["default-src"] == ["'none'"]
     assert directives["frame-src"] == ["https://example.org"]
-    assert directives["connect-src"] == ["'self'"]
+    assert directives["connect-src"] == ["'self'", "data:"]
     assert all(not s.startswith("http") for s in directives["script-src"])
     (iframe,) = [a for t, a in tags if t == "iframe"]
     assert iframe["src"] == TARGET

@@ -18,12 +18,13 @@ export function checkLibraries() {
 }
 
 /**
- * Switch TensorFlow.js to the first backend of `order` that starts, and
- * return its name. `tf.setBackend` resolves false (it does not throw) when a
- * backend cannot start, so every candidate is checked explicitly; the ones
- * that failed are appended to `failed`.
+ * Switch TensorFlow.js to the first backend of `order` that starts; returns
+ * `{backend, failed}` (the running backend's name, the ones that would not
+ * start). `tf.setBackend` resolves false (it does not throw) when a backend
+ * cannot start, so every candidate is checked explicitly.
  */
-export async function selectBackend(tf, order, wasmPaths, failed = []) {
+export async function selectBackend(tf, order, wasmPaths) {
+  const failed = [];
   for (const name of order) {
     if (name === 'wasm' && !prepareWasm(tf, wasmPaths)) {
       failed.push('wasm (not bundled)');
@@ -32,7 +33,7 @@ export async function selectBackend(tf, order, wasmPaths, failed = []) {
     try {
       if (await tf.setBackend(name)) {
         await tf.ready();
-        return tf.getBackend();
+        return { backend: tf.getBackend(), failed };
       }
       failed.push(name);
     } catch (error) {
@@ -44,15 +45,12 @@ export async function selectBackend(tf, order, wasmPaths, failed = []) {
 
 // The wasm backend must learn where its binaries are before it starts. Only
 // the single-threaded binaries ship (threads need cross-origin isolation,
-// which a cross-origin iframe rules out), so multithreading is switched off.
-// setWasmPaths still insists on an entry for the threaded binary; with
-// multithreading off it is never fetched, so it repeats the SIMD one.
-const THREADED_WASM = 'tfjs-backend-wasm-threaded-simd.wasm';
-
+// which a cross-origin iframe rules out), so multithreading is switched off;
+// the build's map names all three files setWasmPaths insists on.
 function prepareWasm(tf, wasmPaths) {
   if (!tf.wasm?.setWasmPaths) return false;
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  tf.wasm.setWasmPaths({ [THREADED_WASM]: wasmPaths['tfjs-backend-wasm-simd.wasm'], ...wasmPaths });
+  tf.wasm.setWasmPaths(wasmPaths);
   return true;
 }
 
@@ -145,11 +143,9 @@ export async function loadCascade(cv, { url, file }) {
  * model has loaded.
  */
 export async function loadAll(config, order, onBackend) {
-  checkLibraries();
   const { tf, cv } = globalThis;
   const loadTf = async () => {
-    const failed = [];
-    const backend = await selectBackend(tf, order, config.wasmPaths, failed);
+    const { backend, failed } = await selectBackend(tf, order, config.wasmPaths);
     onBackend(backend, failed);
     const model = await loadModel(tf, config.model.url, config.pipeline);
     return { backend, model };

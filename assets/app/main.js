@@ -5,7 +5,7 @@ import { Camera } from './camera.js';
 import { downloadText, downloadUrl } from './download.js';
 import { StateError, describeError } from './errors.js';
 import { Heatmap } from './heatmap.js';
-import { loadAll } from './loader.js';
+import { checkLibraries, loadAll } from './loader.js';
 import { FramePipeline } from './pipeline.js';
 import { SampleLog } from './samples.js';
 import { MovingAverage } from './smoothing.js';
@@ -40,18 +40,19 @@ async function boot() {
   app.config = config;
   app.samples = new SampleLog({ format: config.sampleFormat, target: config.target, sessionStart });
   if (config.frameable === false) {
-    status.refusedReason = config.frameReason;
+    status.refuseFrame(config.frameReason);
     showFrameRefused($('frame-refused'), config.frameReason);
   }
+  checkLibraries();
+  const { cv, tf, h337, Stats } = globalThis;
+  app.heatmap = new Heatmap(h337, $('heatmap'));
   const { backend, model, cascade } = await loadAll(config, backendOrder(requestedBackend(config)), (name, failed) => {
     app.backend = name;
     $('backend').textContent = name;
     if (failed.length > 0) $('backend').title = `TensorFlow.js backend (${failed.join(', ')} could not start)`;
   });
-  const { cv, tf, h337, Stats } = globalThis;
   const spec = config.pipeline;
   app.pipeline = new FramePipeline({ cv, tf, model, cascade, spec });
-  app.heatmap = new Heatmap(h337, $('heatmap'));
   app.tracker = new Tracker({
     camera: new Camera($('camera'), spec.camera_width, spec.camera_height),
     pipeline: app.pipeline,
@@ -61,6 +62,7 @@ async function boot() {
     samples: app.samples,
     stats: mountStats(Stats, $('stats')),
     debug: new DebugPanel(document),
+    tf,
     backend,
     onState: setState,
   });

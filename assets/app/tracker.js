@@ -12,8 +12,8 @@ export class Tracker {
    * `onState(state, message?)` hears every camera-side state change:
    * waiting-permission, no-face, running, stopped, camera-denied, no-camera, error.
    */
-  constructor({ camera, pipeline, smoothing, heatmap, dot, samples, stats, debug, backend, onState }) {
-    Object.assign(this, { camera, pipeline, smoothing, heatmap, dot, samples, stats, debug, backend, onState });
+  constructor({ camera, pipeline, smoothing, heatmap, dot, samples, stats, debug, tf, backend, onState }) {
+    Object.assign(this, { camera, pipeline, smoothing, heatmap, dot, samples, stats, debug, tf, backend, onState });
     // Every start/stop bumps the session number; late results of an older
     // session (a permission answer, an in-flight frame) are then ignored.
     this.session = 0;
@@ -47,6 +47,7 @@ export class Tracker {
       }
     });
     this.smoothing.reset();
+    this.lastFrameAt = 0;
     this.onState('no-face', 'Camera on: looking for a face…');
     this.schedule(session);
   }
@@ -58,6 +59,7 @@ export class Tracker {
     this.onState('stopped');
   }
 
+  // Ends the session: late callbacks of it see a newer session number and do nothing.
   end() {
     this.session += 1;
     this.active = false;
@@ -67,6 +69,7 @@ export class Tracker {
     this.dot.hide();
   }
 
+  // Ends the session and shows why (a StateError names its own status).
   fail(error) {
     this.end();
     if (error instanceof StateError) this.onState(error.state, error.message);
@@ -128,7 +131,7 @@ export class Tracker {
       backend: this.backend,
       fps: this.fps.toFixed(1),
       ms: ms.toFixed(1),
-      tensors: String(globalThis.tf.memory().numTensors),
+      tensors: String(this.tf.memory().numTensors),
     });
   }
 }

@@ -1,7 +1,6 @@
 // The page's own UI: status line, buttons, frame-refused notice, gaze dot, debug panel.
 
 const MESSAGES = {
-  loading: 'Loading the gaze model, OpenCV and the face detector…',
   'waiting-permission': 'Waiting for permission to use the camera…',
   'camera-denied': 'Camera access was denied: allow the camera for this page, then press Start.',
   'no-camera': 'No camera was found: connect one, then press Start.',
@@ -27,11 +26,16 @@ const CAMERA_OK = new Set(['waiting-permission', 'no-face', 'running', 'stopped'
  * (camera state, refused), whatever order events arrive in.
  */
 export class Status {
-  constructor(element, refusedReason = null) {
+  constructor(element) {
     this.element = element;
-    this.refusedReason = refusedReason;
+    this.refusedReason = null;
     this.state = element.dataset.state;
-    this.shown = null;
+    this.text = element.textContent;
+  }
+
+  /** From now on, combine camera states with "the target refuses framing" (see above). */
+  refuseFrame(reason) {
+    this.refusedReason = reason;
   }
 
   /** Show a state with an optional sentence (a default one otherwise). */
@@ -39,9 +43,10 @@ export class Status {
     const refused = this.refusedReason !== null && CAMERA_OK.has(state);
     const shown = refused ? 'frame-refused' : state;
     const text = refused ? `Target not shown: ${this.refusedReason}. ${message}` : message;
+    // Called every frame: touch the DOM (and the live region) only on a change.
+    if (shown === this.state && state === this.element.dataset.camera && text === this.text) return;
     this.state = shown;
-    if (this.shown === `${shown}\n${state}\n${text}`) return;
-    this.shown = `${shown}\n${state}\n${text}`;
+    this.text = text;
     this.element.dataset.state = shown;
     this.element.dataset.camera = state;
     this.element.textContent = text;
@@ -51,7 +56,6 @@ export class Status {
 /** Show the notice that the target cannot be framed, with the build's reason. */
 export function showFrameRefused(notice, reason) {
   const line = document.createElement('p');
-  line.className = 'reason';
   line.textContent = `Reason: ${reason}.`;
   notice.append(line);
   notice.hidden = false;

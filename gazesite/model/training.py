@@ -151,7 +151,7 @@ def train(config: TrainConfig) -> TrainResult:
     }
     kept = val_idx[:KEPT_VALIDATION_CROPS]
     _write_model_dir(config.out, model, metadata, Dataset(data.crops[kept], data.targets[kept], {"source": "validation split"}))
-    log.info("validation mean Euclidean error %.4f of the screen, %d parameters", error, metadata["parameters"])
+    log.debug("validation mean Euclidean error %.4f of the screen, %d parameters", error, metadata["parameters"])
     return TrainResult(config.out, error, metadata["parameters"], metadata["training"]["epochs_run"])
 
 
