@@ -7,7 +7,7 @@ NPM_STAMP := assets/node_modules/.installed
 # Reproduces models/default (see README, "The default model").
 DEFAULT_MODEL_ARGS := --synthetic 20000 --epochs 60 --seed 7
 
-.PHONY: setup build serve test model clean
+.PHONY: setup build serve test bench model clean
 
 setup: $(STAMP) $(NPM_STAMP)
 
@@ -33,6 +33,10 @@ serve: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Figures of the Python and the in-browser pipeline, side by side (see README, "Performance").
+bench: setup
+	$(BIN)/gazesite bench --json bench.json
 
 model: setup
 	$(BIN)/gazesite train $(DEFAULT_MODEL_ARGS) --out models/default

@@ -145,6 +145,21 @@ def serve(directory: Path, port: int, host: str) -> None:
         server.server_close()
 
 
+@cli.command()
+@click.option("--frames", type=click.IntRange(min=1), default=40, show_default=True, help="Frames with a face, the same on every side.")
+@click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True, help="Passes over the frames.")
+@click.option("--live-seconds", type=click.FloatRange(min=1), default=15.0, show_default=True, help="Length of the fake-camera run.")
+@click.option("--backend", "backends", multiple=True, type=click.Choice(["wasm", "cpu", "webgl"]), help="Backends to time (repeatable)  [default: all]")
+@click.option("--site", type=_PATH, default=None, help="A built site to measure  [default: build one with the default model]")
+@click.option("--json", "json_out", type=_PATH, default=None, help="Also write the figures as JSON.")
+def bench(frames: int, rounds: int, live_seconds: float, backends: tuple[str, ...], site: Path | None, json_out: Path | None) -> None:
+    """Measure the Python and the in-browser pipeline side by side."""
+    from gazesite.bench import BACKENDS, BenchConfig, format_table, run_bench
+
+    config = BenchConfig(frames=frames, rounds=rounds, live_seconds=live_seconds, backends=backends or BACKENDS, site=site, json_out=json_out)
+    click.echo(format_table(run_bench(config)))
+
+
 def main() -> None:
     """Run the CLI (the console-script entry point)."""
     cli()

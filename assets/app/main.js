@@ -85,13 +85,14 @@ window.addEventListener('unhandledrejection', (event) => setState('error', `Unex
 /**
  * Run the pipeline on one RGBA ImageData, as the live loop does, without
  * touching the heatmap or the sample log. Resolves with
- * {face: [x, y, w, h] | null, crop: number[] | null, gaze: [x, y] | null};
+ * {face: [x, y, w, h] | null, crop: number[] | null, gaze: [x, y] | null,
+ * timings: {detection, preprocessing, inference} in ms};
  * gaze is the model's raw output for this frame alone.
  */
 async function processFrame(imageData) {
   await ready;
   const { face, crop, gaze } = await app.pipeline.run(imageData);
-  return { face, crop: crop && Array.from(crop), gaze };
+  return { face, crop: crop && Array.from(crop), gaze, timings: { ...app.pipeline.timings } };
 }
 
 window.gazesite = Object.freeze({
@@ -107,6 +108,9 @@ window.gazesite = Object.freeze({
   },
   get samples() {
     return app.samples?.samples ?? [];
+  },
+  get framesProcessed() {
+    return app.tracker?.framesProcessed ?? 0;
   },
   get state() {
     return status.state;

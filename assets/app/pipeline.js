@@ -45,6 +45,8 @@ export class FramePipeline {
     this.small = new cv.Mat();
     this.equalized = new cv.Mat();
     this.crop = new cv.Mat();
+    // Milliseconds per stage of the last frame, for benchmarks and the debug panel.
+    this.timings = { detection: 0, preprocessing: 0, inference: 0 };
   }
 
   /**
@@ -62,12 +64,15 @@ export class FramePipeline {
       this.rgba?.delete();
       this.rgba = new cv.Mat(height, width, cv.CV_8UC4);
     }
+    const began = performance.now();
     this.rgba.data.set(data);
     cv.cvtColor(this.rgba, this.gray, cv.COLOR_RGBA2GRAY);
     this.cascade.detectMultiScale(
       this.gray, this.faces, spec.scale_factor, spec.min_neighbors, spec.detect_flags, this.minSize, this.maxSize,
     );
     const face = pickFace(this.faces);
+    const detected = performance.now();
+    this.timings = { detection: detected - began, preprocessing: 0, inference: 0 };
     if (face === null) return { face: null, crop: null };
     const roi = this.gray.roi(new cv.Rect(...face));
     try {
@@ -78,13 +83,16 @@ export class FramePipeline {
     cv.equalizeHist(this.small, this.equalized);
     this.clahe.apply(this.equalized, this.crop);
     // Copy out: `data` is a view of the wasm heap that the next frame overwrites.
-    return { face, crop: this.crop.data.slice() };
+    const crop = this.crop.data.slice();
+    this.timings.preprocessing = performance.now() - detected;
+    return { face, crop };
   }
 
   /** Run the model on one crop (uint8, row-major) and return the raw gaze [x, y] in 0..1 of the screen. */
   async predict(crop) {
     const { tf, spec } = this;
     const size = spec.crop_size;
+    const began = performance.now();
     // Dividing in float64 and storing in float32 rounds exactly like numpy's
     // float32 crop / float32(pixel_scale): double rounding is harmless for a
     // single division, so the model input matches Python bit for bit. A new
@@ -94,6 +102,7 @@ export class FramePipeline {
     const output = tf.tidy(() => this.model.predict(tf.tensor4d(input, [1, size, size, 1])));
     try {
       const [x, y] = await output.data();
+      this.timings.inference = performance.now() - began;
       return [x, y];
     } finally {
       output.dispose();

@@ -21,6 +21,8 @@ export class Tracker {
     this.cancelFrame = null;
     this.lastFrameAt = 0;
     this.fps = 0;
+    // Camera frames run through the pipeline since the page loaded (benchmarks read it).
+    this.framesProcessed = 0;
   }
 
   /** Ask for the camera and start tracking; failures end in a status, never a rejection. */
@@ -104,6 +106,7 @@ export class Tracker {
 
   show({ face, crop, gaze }, ms) {
     const now = performance.now();
+    this.framesProcessed += 1;
     if (this.lastFrameAt > 0) {
       const fps = 1000 / Math.max(1, now - this.lastFrameAt);
       this.fps = this.fps === 0 ? fps : this.fps + FPS_SMOOTHING * (fps - this.fps);

@@ -7,7 +7,6 @@ test page on another origin (127.0.0.1 vs localhost).
 
 from __future__ import annotations
 
-import base64
 import http.server
 import os
 import socket
@@ -20,20 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
-CHROMIUM = Path(os.environ.get("GAZESITE_CHROMIUM", "/usr/bin/chromium"))
-BASE_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-FAKE_CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
-READY_TIMEOUT_MS = 60_000
+from gazesite import browser
+
+PROCESS_IN_PAGE = browser.PROCESS_IN_PAGE
+rgba_payload = browser.rgba_payload
 
 
 def free_port() -> int:
@@ -178,8 +169,8 @@ def serve_site() -> Iterator[Any]:
 def playwright_instance() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (bash .ci/run does)")
+    if not browser.CHROMIUM.exists():
+        pytest.fail(f"{browser.CHROMIUM} is missing: install Debian's chromium (bash .ci/run does)")
     with sync_playwright() as playwright:
         yield playwright
 
@@ -190,19 +181,19 @@ def launch_chromium(playwright_instance: Any) -> Iterator[Any]:
     browsers: list[Any] = []
 
     def launch(*extra_args: str) -> Any:
-        browser = playwright_instance.chromium.launch(executable_path=str(CHROMIUM), args=[*BASE_ARGS, *extra_args])
-        browsers.append(browser)
-        return browser
+        launched = browser.launch(playwright_instance, *extra_args)
+        browsers.append(launched)
+        return launched
 
     yield launch
-    for browser in browsers:
-        browser.close()
+    for launched in browsers:
+        launched.close()
 
 
 @pytest.fixture(scope="session")
 def chromium(launch_chromium: Any) -> Any:
     """One Chromium with a fake camera (the default moving pattern) for tests that need no face video."""
-    return launch_chromium(*FAKE_CAMERA_ARGS)
+    return launch_chromium(*browser.camera_args())
 
 
 @dataclass
@@ -232,24 +223,10 @@ def watch(page: Any, ignore_origin: str | None = None) -> PageProblems:
     return problems
 
 
-def open_ready(browser: Any, url: str, **context_options: Any) -> tuple[Any, PageProblems]:
+def open_ready(chromium: Any, url: str, **context_options: Any) -> tuple[Any, PageProblems]:
     """Open the site and wait until window.gazesite.ready has resolved."""
-    context = browser.new_context(**context_options)
-    page = context.new_page()
+    page = chromium.new_context(**context_options).new_page()
     problems = watch(page)
     page.goto(url)
-    page.wait_for_function("window.gazesite !== undefined", timeout=READY_TIMEOUT_MS)
-    page.evaluate("window.gazesite.ready")
+    browser.wait_ready(page)
     return page, problems
-
-
-def rgba_payload(frame: np.ndarray) -> dict[str, Any]:
-    """Pack an RGBA frame for page.evaluate (base64 keeps the JSON small)."""
-    height, width = frame.shape[:2]
-    return {"width": width, "height": height, "data": base64.b64encode(np.ascontiguousarray(frame).tobytes()).decode()}
-
-
-PROCESS_IN_PAGE = """async ({width, height, data}) => {
-  const bytes = Uint8ClampedArray.from(atob(data), c => c.charCodeAt(0));
-  return await window.gazesite.processFrame(new ImageData(bytes, width, height));
-}"""

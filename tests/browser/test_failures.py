@@ -8,11 +8,9 @@ from typing import Any
 
 import pytest
 
-from .conftest import READY_TIMEOUT_MS, watch
+from gazesite.browser import wait_state as state_becomes
 
-
-def state_becomes(page: Any, state: str) -> None:
-    page.wait_for_function(f"document.querySelector('#status').dataset.state === {state!r}", timeout=READY_TIMEOUT_MS)
+from .conftest import watch
 
 
 @pytest.fixture(scope="module")

@@ -9,14 +9,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .camera import face_video
-from .conftest import FAKE_CAMERA_ARGS, READY_TIMEOUT_MS, watch
+from gazesite.browser import camera_args, wait_state
+from gazesite.fakecam import face_video
+
+from .conftest import watch
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory, launch_chromium: Any, build_site: Any, serve_site: Any, target_server: Any) -> dict[str, Any]:
     video = face_video(tmp_path_factory.mktemp("camera") / "face.y4m")
-    browser = launch_chromium(*FAKE_CAMERA_ARGS, f"--use-file-for-fake-video-capture={video}")
+    browser = launch_chromium(*camera_args(video))
     dist = build_site(target_server.url("/study"))
     server = serve_site(dist)
     context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
@@ -25,7 +27,7 @@ def live(tmp_path_factory: pytest.TempPathFactory, launch_chromium: Any, build_s
     page.on("request", lambda request: requests.append(request.url))
     problems = watch(page)
     page.goto(server.url)
-    page.wait_for_function("document.querySelector('#status').dataset.state === 'running'", timeout=READY_TIMEOUT_MS)
+    wait_state(page, "running")
     page.wait_for_function("window.gazesite.samples.length >= 30", timeout=30_000)
     return {"page": page, "requests": requests, "problems": problems, "server": server, "target": target_server}
 

@@ -1,4 +1,9 @@
-"""Fake-camera videos: Y4M files that Chromium plays back as a webcam."""
+"""Fake-camera videos: Y4M files that Chromium plays back as a webcam.
+
+Chromium's ``--use-file-for-fake-video-capture`` plays a Y4M (I420) file
+nearly pixel-exact, looping it; the browser tests and ``gazesite bench`` use
+it to put a synthetic face in front of the page.
+"""
 
 from __future__ import annotations
 

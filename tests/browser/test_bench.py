@@ -1,0 +1,26 @@
+"""gazesite bench runs end to end and reports figures that make sense (a short run)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from gazesite.bench import BenchConfig, format_table, run_bench
+
+
+def test_short_bench_run(tmp_path: Path, playwright_instance: Any) -> None:
+    out = tmp_path / "bench.json"
+    report = run_bench(BenchConfig(frames=4, rounds=1, live_seconds=3, backends=("wasm", "cpu"), json_out=out), playwright_instance)
+    data = json.loads(out.read_text())
+    for side in (data["python_ms"], data["browser_ms"]["wasm"], data["browser_ms"]["cpu"]):
+        assert side["detection"] > 0 and side["inference"] > 0
+        assert side["total"] >= side["detection"]
+    assert data["python_over_browser"]["wasm"] > 0
+    live = data["live"]["gazesite"]
+    assert live["frames"] > 10 and live["fps"] > 3 and live["cpu_seconds_per_frame"] > 0
+    files = data["first_load"]["files"]
+    assert {"index.html", "app/main.js", "model/model.json", "vendor/opencv-4.12.0.js"} <= set(files)
+    assert data["first_load"]["gzip"] < data["first_load"]["raw"]
+    table = format_table(report)
+    assert "python / browser" in table and "processed frames/s" in table
