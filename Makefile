@@ -34,9 +34,10 @@ serve: setup
 test: setup
 	$(BIN)/python -m pytest
 
-# Figures of the Python and the in-browser pipeline, side by side (see README, "Performance").
+# Figures of the Python and the in-browser pipeline, side by side, and of WebGazer on the
+# same fake camera (fetched once with npm into ~/.cache; see README, "Performance").
 bench: setup
-	$(BIN)/gazesite bench --json bench.json
+	$(BIN)/gazesite bench --peer webgazer --json bench.json
 
 model: setup
 	$(BIN)/gazesite train $(DEFAULT_MODEL_ARGS) --out models/default

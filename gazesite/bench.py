@@ -5,6 +5,8 @@
     frames, for each tf.js backend, in headless Chromium.
 (c) Live: the page on a Y4M fake camera for a fixed time: processed frames
     per second and CPU seconds per processed frame of the browser's processes.
+    With ``peer="webgazer"``, WebGazer on the same camera (predictions per
+    second, CPU seconds per prediction), its runs alternating with gazesite's.
 Medians throughout; ratios are taken between figures of the same run.
 """
 
@@ -20,7 +22,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,11 +30,14 @@ from typing import Any
 import numpy as np
 
 from gazesite.errors import GazesiteError
+from gazesite.peers import OFFLINE_ARGS, PEER_COUNTER, PEERS, fetch_webgazer, write_peer_page
 
 log = logging.getLogger(__name__)
 
 STAGES = ("detection", "preprocessing", "inference")
 BACKENDS = ("wasm", "cpu", "webgl")
+#: JS expression for the frames the live page has run through the pipeline.
+GAZESITE_COUNTER = "window.gazesite.framesProcessed"
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class BenchConfig:
     frames: int = 40
     rounds: int = 3
     live_seconds: float = 15.0
+    live_rounds: int = 2
+    peer: str | None = None
     backends: tuple[str, ...] = BACKENDS
     site: Path | None = None
     json_out: Path | None = None
@@ -152,14 +159,15 @@ def browser_cpu_seconds() -> dict[int, float]:
     return usage
 
 
-def live_rate(playwright: Any, url: str, video: Path, seconds: float, counter: str) -> dict[str, float]:
+def live_rate(playwright: Any, url: str, video: Path, seconds: float, counter: str, extra_args: tuple[str, ...] = ()) -> dict[str, float]:
     """Processed frames per second and CPU seconds per frame on a fake camera.
 
-    ``counter`` is a JS expression that counts processed frames (or predictions).
+    ``counter`` is a JS expression that counts processed frames (or predictions);
+    ``extra_args`` are more Chromium arguments.
     """
     from gazesite.browser import camera_args, launch
 
-    chromium = launch(playwright, *camera_args(video))
+    chromium = launch(playwright, *camera_args(video), *extra_args)
     try:
         page = chromium.new_page()
         page.goto(url)
@@ -178,6 +186,54 @@ def live_rate(playwright: Any, url: str, video: Path, seconds: float, counter: s
         "fps": round(frames / (t1 - t0), 2),
         "cpu_seconds": round(cpu, 2),
         "cpu_seconds_per_frame": round(cpu / frames, 5) if frames else float("nan"),
+    }
+
+
+def webgazer_live_rate(playwright: Any, url: str, video: Path, seconds: float) -> dict[str, float]:
+    """WebGazer's predictions per second and CPU seconds per prediction on a fake camera, offline."""
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        run = live_rate(playwright, url, video, seconds, PEER_COUNTER, extra_args=OFFLINE_ARGS)
+    except PlaywrightError as exc:  # a start-up failure or no face found: one line, not a trace
+        raise GazesiteError(f"the WebGazer peer did not run: {str(exc).splitlines()[0]}") from None
+    return as_predictions(run)
+
+
+def as_predictions(run: dict[str, float]) -> dict[str, float]:
+    """A peer's live figures under names that say what it counts: predictions, not frames."""
+    names = {"frames": "predictions", "fps": "pps", "cpu_seconds_per_frame": "cpu_seconds_per_prediction"}
+    return {names.get(key, key): value for key, value in run.items()}
+
+
+def live_runs(playwright: Any, config: BenchConfig, video: Path, url: str, peer_url: str | None) -> dict[str, list[dict[str, float]]]:
+    """Every live run, gazesite and the peer alternating round by round so machine drift hits both."""
+    runs: dict[str, list[dict[str, float]]] = {"gazesite": [], **({"webgazer": []} if peer_url else {})}
+    for round_number in range(1, config.live_rounds + 1):
+        log.info("(c) live round %d/%d: gazesite on a fake camera for %.0f s", round_number, config.live_rounds, config.live_seconds)
+        runs["gazesite"].append(live_rate(playwright, url, video, config.live_seconds, GAZESITE_COUNTER))
+        if peer_url:
+            log.info("(c) live round %d/%d: webgazer on the same camera for %.0f s", round_number, config.live_rounds, config.live_seconds)
+            runs["webgazer"].append(webgazer_live_rate(playwright, peer_url, video, config.live_seconds))
+    return runs
+
+
+def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The median of each live figure over runs."""
+    return {key: round(statistics.median(run[key] for run in runs), 5) for key in runs[0]}
+
+
+def ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator rounded, NaN when the denominator is zero or NaN."""
+    return round(numerator / denominator, 2) if denominator else float("nan")
+
+
+def peer_ratios(live: dict[str, dict[str, float]]) -> dict[str, float]:
+    """gazesite against WebGazer, from the medians: how many times the rate, how many times the CPU."""
+    gazesite, webgazer = live["gazesite"], live["webgazer"]
+    return {
+        "gazesite_fps_over_webgazer_pps": ratio(gazesite["fps"], webgazer["pps"]),
+        "webgazer_cpu_per_prediction_over_gazesite_cpu_per_frame": ratio(webgazer["cpu_seconds_per_prediction"], gazesite["cpu_seconds_per_frame"]),
     }
 
 
@@ -249,21 +305,26 @@ class BenchReport:
 
     python: dict[str, float] = field(default_factory=dict)
     browser: dict[str, dict[str, float] | None] = field(default_factory=dict)
-    live: dict[str, dict[str, float]] = field(default_factory=dict)
+    live: dict[str, dict[str, float]] = field(default_factory=dict)  # medians over live_runs
+    live_runs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     first_load: dict[str, Any] = field(default_factory=dict)
     frames: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready data, with the ratios."""
         ratios = {b: round(self.python["total"] / t["total"], 2) for b, t in self.browser.items() if t}
-        return {
+        data = {
             "frames": self.frames,
             "python_ms": self.python,
             "browser_ms": self.browser,
             "python_over_browser": ratios,
             "live": self.live,
+            "live_runs": self.live_runs,
             "first_load": self.first_load,
         }
+        if "webgazer" in self.live:
+            data["peer_ratios"] = peer_ratios(self.live)
+        return data
 
 
 def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport:
@@ -272,19 +333,24 @@ def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport
         from playwright.sync_api import sync_playwright
     except ImportError:
         raise GazesiteError("gazesite bench needs Playwright and psutil: pip install 'gazesite[bench]'") from None
+    if config.peer not in (None, *PEERS):
+        raise GazesiteError(f"unknown peer {config.peer!r}: choose one of {', '.join(PEERS)}")
     if playwright is None:
         with sync_playwright() as started:
             return run_bench(config, started)
     from gazesite.browser import camera_args, launch
     from gazesite.fakecam import face_video
 
+    # Fetch the peer before measuring anything: a missing npm fails in a second, not after minutes.
+    peer_package = fetch_webgazer() if config.peer == "webgazer" else None
     report = BenchReport()
     frames = bench_frames(config.frames, config.seed)
     report.frames = len(frames)
     with tempfile.TemporaryDirectory(prefix="gazesite-bench-") as scratch, target_page() as target:
         dist = config.site or build_bench_site(Path(scratch) / "dist", target)
         video = face_video(Path(scratch) / "face.y4m")
-        with serving(dist) as url:
+        peer_page = write_peer_page(peer_package, Path(scratch) / "webgazer") if peer_package else None
+        with serving(dist) as url, (serving(peer_page) if peer_page else nullcontext(None)) as peer_url:
             log.info("(a) Python pipeline on %d frames x %d rounds", len(frames), config.rounds)
             report.python = python_stage_times(frames, config.rounds)
             chromium = launch(playwright, *camera_args())
@@ -294,8 +360,8 @@ def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport
                     report.browser[backend] = browser_stage_times(chromium, url, frames, config.rounds, backend)
             finally:
                 chromium.close()
-            log.info("(c) live page on a fake camera for %.0f s", config.live_seconds)
-            report.live["gazesite"] = live_rate(playwright, url, video, config.live_seconds, "window.gazesite.framesProcessed")
+            report.live_runs = live_runs(playwright, config, video, url, peer_url)
+            report.live = {name: median_run(runs) for name, runs in report.live_runs.items()}
             report.first_load = first_load_sizes(dist, fetched_files(playwright, url, video))
     if config.json_out:
         Path(config.json_out).write_text(json.dumps(report.to_json(), indent=2) + "\n")
@@ -340,12 +406,36 @@ def format_table(report: BenchReport) -> str:
     ratios = report.to_json()["python_over_browser"]
     lines.append(f"{'python / browser':<22}{'':>10}" + "".join(f"{ratios[b]:>9.2f}x" for b in backends))
     lines.append("")
-    for name, live in report.live.items():
-        lines.append(
-            f"live {name}: {live['fps']:.1f} processed frames/s, {live['cpu_seconds_per_frame'] * 1000:.1f} ms CPU per frame "
-            f"({live['frames']} frames in {live['seconds']} s)"
-        )
+    lines.extend(live_lines(report))
     load = report.first_load
     if load:
         lines.append(f"first load: {len(load['files'])} files, {load['raw'] / 1e6:.2f} MB raw, {load['gzip'] / 1e6:.2f} MB gzip")
     return "\n".join(lines)
+
+
+def live_lines(report: BenchReport) -> list[str]:
+    """The live runs one by one, their medians and, with a peer, the ratios."""
+    names = list(report.live_runs)
+    rounds = max((len(runs) for runs in report.live_runs.values()), default=0)
+    lines = [f"live on a fake camera, {rounds} round(s) of {' then '.join(names)}:"]
+    for index in range(rounds):
+        lines.extend(f"  round {index + 1} {name}: {describe_live(report.live_runs[name][index])}" for name in names)
+    lines.extend(f"live {name} (median): {describe_live(live)}" for name, live in report.live.items())
+    if "webgazer" in report.live:
+        ratios = peer_ratios(report.live)
+        lines.append(f"gazesite frames/s / webgazer predictions/s: {ratios['gazesite_fps_over_webgazer_pps']:.2f}x")
+        lines.append(f"webgazer CPU per prediction / gazesite CPU per frame: {ratios['webgazer_cpu_per_prediction_over_gazesite_cpu_per_frame']:.2f}x")
+    return lines
+
+
+def describe_live(run: dict[str, float]) -> str:
+    """One live run (or a median) in words: gazesite counts processed frames, a peer predictions."""
+    if "pps" in run:
+        return (
+            f"{run['pps']:.1f} predictions/s, {run['cpu_seconds_per_prediction'] * 1000:.1f} ms CPU per prediction "
+            f"({run['predictions']:.0f} predictions in {run['seconds']:.1f} s)"
+        )
+    return (
+        f"{run['fps']:.1f} processed frames/s, {run['cpu_seconds_per_frame'] * 1000:.1f} ms CPU per frame "
+        f"({run['frames']:.0f} frames in {run['seconds']:.1f} s)"
+    )

@@ -21,7 +21,7 @@ import gazesite
 from gazesite.config import BuildConfig, ConvertConfig
 from gazesite.errors import GazesiteError, ModelError
 from gazesite.paths import assets_dir
-from gazesite.pipeline import cascade_path, pipeline_constants
+from gazesite.pipeline import cascade_path, input_shape_problem, pipeline_constants, spec_for_input_shape
 from gazesite.probe import FrameCheck, probe_target
 from gazesite.render import content_security_policy, origin_of, render_page
 from gazesite.staging import staged_directory
@@ -34,6 +34,9 @@ CONVERSION_ID = "gazesite-convert-1 tensorflowjs-4.22.0"
 #: The first-party page code, copied from assets/ into dist/app/.
 APP_DIR = "app"
 SAMPLE_FORMAT = {"name": "gazesite-samples", "version": 1}
+#: How the page's calibration paces each point: wait for the eyes to settle
+#: on a new dot, then collect frames; a few extra points only validate the fit.
+CALIBRATION_TIMING = {"settleMs": 800, "collectMs": 900, "validationPoints": 4, "recordSeconds": 30}
 
 
 @dataclass
@@ -70,7 +73,7 @@ def build(config: BuildConfig) -> Path:
     app_files = gather_app()
     files.copies.update(app_files)
 
-    page_config = page_settings(config, model_json, vendor, frame_check)
+    page_config = page_settings(config, model_dir, model_json, vendor, frame_check)
     files.texts["index.html"] = render_page(
         {
             "config": page_config,
@@ -97,20 +100,13 @@ def build(config: BuildConfig) -> Path:
 
 def gather_model(config: BuildConfig) -> Path:
     """Return a folder with model.json and shards: the given TF.js model, or a (cached) conversion."""
+    from gazesite.model.formats import detect_format
+
     model = config.model
-    if (model / "model.json").is_file():
+    if detect_format(model) == "tfjs":
         check_tfjs_model(model)
         return model
-    from gazesite.model import KERAS_FILE
-
-    keras_file = model / KERAS_FILE
-    if not keras_file.is_file():
-        raise ModelError(f"--model {model}: expected a gazesite model directory ({KERAS_FILE}) or a TF.js model directory (model.json)")
-    digest = hashlib.sha256()
-    for part in (CONVERSION_ID, config.quantize):
-        digest.update(part.encode() + b"\0")
-    digest.update(keras_file.read_bytes())
-    cached = (config.cache_dir or default_cache_dir()) / "models" / digest.hexdigest()[:24]
+    cached = (config.cache_dir or default_cache_dir()) / "models" / conversion_key(model, config.quantize)
     if (cached / "model.json").is_file():
         log.info("reusing the cached conversion %s", cached)
         return cached
@@ -118,6 +114,29 @@ def gather_model(config: BuildConfig) -> Path:
 
     convert(ConvertConfig(model=model, out=cached, quantize=config.quantize))
     return cached
+
+
+def conversion_key(model: Path, quantize: str) -> str:
+    """Name a conversion by the model's bytes (a file, or every file of a folder) and the quantization."""
+    digest = hashlib.sha256()
+    for part in (CONVERSION_ID, quantize):
+        digest.update(part.encode() + b"\0")
+    files = [model] if model.is_file() else sorted(p for p in model.rglob("*") if p.is_file())
+    for path in files:
+        digest.update(path.relative_to(model).as_posix().encode() + b"\0" if path != model else b"")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def tfjs_input_shape(model_json: dict[str, Any]) -> tuple[Any, ...]:
+    """Return a TF.js layers model's input shape (without the batch axis)."""
+    meta = model_json.get("userDefinedMetadata", {}).get("gazesite", {})
+    if meta.get("input_shape"):
+        return tuple(meta["input_shape"])
+    config = model_json["modelTopology"]["model_config"]["config"]
+    layers = config["layers"] if isinstance(config, dict) else config
+    first = layers[0]["config"]
+    return tuple(first.get("batch_input_shape") or first.get("batch_shape"))[1:]
 
 
 def check_tfjs_model(model: Path) -> None:
@@ -132,6 +151,12 @@ def check_tfjs_model(model: Path) -> None:
     missing = [p for p in paths if not (model / p).is_file()]
     if missing:
         raise ModelError(f"--model {model}: weight files {', '.join(missing)} are missing")
+    try:
+        problem = input_shape_problem(tfjs_input_shape(model_json))
+    except (KeyError, IndexError, TypeError):
+        problem = "its input shape cannot be read from model.json"
+    if problem:
+        raise ModelError(f"--model {model}: {problem}")
 
 
 def gather_app() -> dict[str, Path]:
@@ -144,7 +169,16 @@ def gather_app() -> dict[str, Path]:
     return found
 
 
-def page_settings(config: BuildConfig, model_json: dict[str, Any], vendor: list[VendoredFile], frame_check: FrameCheck) -> dict[str, Any]:
+def model_hash(model_dir: Path) -> str:
+    """Return a short content hash of a TF.js model (model.json and its shards)."""
+    digest = hashlib.sha256()
+    for path in sorted(model_dir.iterdir()):
+        if path.name == "model.json" or path.suffix == ".bin":
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def page_settings(config: BuildConfig, model_dir: Path, model_json: dict[str, Any], vendor: list[VendoredFile], frame_check: FrameCheck) -> dict[str, Any]:
     """Return the settings the page's JavaScript reads, the single source for both sides."""
     meta = model_json.get("userDefinedMetadata", {}).get("gazesite", {})
     by_key = {v.key: f"vendor/{v.name}" for v in vendor}
@@ -156,8 +190,15 @@ def page_settings(config: BuildConfig, model_json: dict[str, Any], vendor: list[
         "frameReason": frame_check.reason,
         "backend": config.backend,
         "smoothing": config.smoothing,
-        "pipeline": pipeline_constants(),
-        "model": {"url": "model/model.json", "quantization": meta.get("quantization", config.quantize), "inputShape": meta.get("input_shape")},
+        "calibration": {**CALIBRATION_TIMING, "points": config.calibration_points},
+        "pipeline": pipeline_constants(spec_for_input_shape(tfjs_input_shape(model_json))),
+        "model": {
+            "url": "model/model.json",
+            "quantization": meta.get("quantization", config.quantize),
+            "inputShape": list(tfjs_input_shape(model_json)),
+            # Names the exact weights, so a calibration stored for one model is never applied to another.
+            "hash": model_hash(model_dir),
+        },
         "cascade": {"url": f"cascade/{cascade_path().name}", "file": cascade_path().name},
         "wasmPaths": {
             "tfjs-backend-wasm.wasm": by_key["tfjs-backend-wasm.wasm"],

@@ -65,12 +65,13 @@ def dataset_info(path: Path) -> None:
 @click.option("--synthetic", type=int, default=0, show_default=True, help="Also train on N synthetic faces.")
 @click.option("--epochs", type=int, default=40, show_default=True, help="Most epochs; early stopping may end sooner.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed for data, split and weights.")
+@click.option("--init", type=_PATH, default=None, help="Fine-tune this model directory instead of starting afresh.")
 @click.option("--out", type=_PATH, required=True, help="Model directory to write.")
-def train(data: tuple[Path, ...], synthetic: int, epochs: int, seed: int, out: Path) -> None:
-    """Train the gaze CNN and write a model directory."""
+def train(data: tuple[Path, ...], synthetic: int, epochs: int, seed: int, init: Path | None, out: Path) -> None:
+    """Train (or with --init, fine-tune) the gaze CNN and write a model directory."""
     from gazesite.config import TrainConfig
 
-    config = TrainConfig(out=out, data=data, synthetic=synthetic, epochs=epochs, seed=seed).validate()
+    config = TrainConfig(out=out, data=data, synthetic=synthetic, epochs=epochs, seed=seed, init=init).validate()
     from gazesite.model.training import train as run_training
 
     result = run_training(config)
@@ -100,14 +101,29 @@ def convert(model: Path, out: Path, quantize: str, shard_size: int) -> None:
 
 
 @cli.command()
+@click.argument("path", type=_PATH)
+def inspect(path: Path) -> None:
+    """Show what gazesite sees in a model and whether it can build a site with it."""
+    from gazesite.model.inspection import inspect_model
+
+    report = inspect_model(path)
+    click.echo(report.to_text())
+    if not report.buildable:
+        raise SystemExit(1)
+
+
+@cli.command()
 @click.option("--target", required=True, help="The http(s) URL of the page to overlay.")
 @click.option("--model", type=_PATH, default=None, help="gazesite or TF.js model directory  [default: the shipped model]")
 @click.option("--out", type=_PATH, default=Path("dist"), show_default=True, help="Site folder to write.")
 @click.option("--quantize", default="uint8", show_default=True, help=f"Weight type: {', '.join(QUANTIZATIONS)}.")
 @click.option("--backend", default="auto", show_default=True, help=f"TensorFlow.js backend: {', '.join(BACKENDS)}.")
 @click.option("--smoothing", type=int, default=5, show_default=True, help="Moving-average window, in frames.")
+@click.option("--calibration-points", type=int, default=9, show_default=True, help="Dots shown when a visitor calibrates.")
 @click.option("--no-probe", is_flag=True, help="Do not ask the target at build time whether it can be framed.")
-def build(target: str, model: Path | None, out: Path, quantize: str, backend: str, smoothing: int, no_probe: bool) -> None:
+def build(
+    target: str, model: Path | None, out: Path, quantize: str, backend: str, smoothing: int, calibration_points: int, no_probe: bool
+) -> None:
     """Build a static site that overlays a live gaze heatmap on TARGET."""
     from gazesite.config import BuildConfig
     from gazesite.paths import default_model_dir
@@ -119,6 +135,7 @@ def build(target: str, model: Path | None, out: Path, quantize: str, backend: st
         quantize=quantize,
         backend=backend,
         smoothing=smoothing,
+        calibration_points=calibration_points,
         probe_target=not no_probe,
     ).validate()
     from gazesite.build import build as run_build
@@ -148,15 +165,35 @@ def serve(directory: Path, port: int, host: str) -> None:
 @cli.command()
 @click.option("--frames", type=click.IntRange(min=1), default=40, show_default=True, help="Frames with a face, the same on every side.")
 @click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True, help="Passes over the frames.")
-@click.option("--live-seconds", type=click.FloatRange(min=1), default=15.0, show_default=True, help="Length of the fake-camera run.")
+@click.option("--live-seconds", type=click.FloatRange(min=1), default=15.0, show_default=True, help="Length of each fake-camera run.")
+@click.option("--live-rounds", type=click.IntRange(min=1), default=2, show_default=True, help="Fake-camera runs per side (medians are reported).")
 @click.option("--backend", "backends", multiple=True, type=click.Choice(["wasm", "cpu", "webgl"]), help="Backends to time (repeatable)  [default: all]")
+@click.option("--peer", type=click.Choice(["webgazer"]), default=None, help="Also run this tracker live, alternating with gazesite (WebGazer 3.5.3, fetched once with npm).")
 @click.option("--site", type=_PATH, default=None, help="A built site to measure  [default: build one with the default model]")
 @click.option("--json", "json_out", type=_PATH, default=None, help="Also write the figures as JSON.")
-def bench(frames: int, rounds: int, live_seconds: float, backends: tuple[str, ...], site: Path | None, json_out: Path | None) -> None:
+def bench(
+    frames: int,
+    rounds: int,
+    live_seconds: float,
+    live_rounds: int,
+    backends: tuple[str, ...],
+    peer: str | None,
+    site: Path | None,
+    json_out: Path | None,
+) -> None:
     """Measure the Python and the in-browser pipeline side by side."""
     from gazesite.bench import BACKENDS, BenchConfig, format_table, run_bench
 
-    config = BenchConfig(frames=frames, rounds=rounds, live_seconds=live_seconds, backends=backends or BACKENDS, site=site, json_out=json_out)
+    config = BenchConfig(
+        frames=frames,
+        rounds=rounds,
+        live_seconds=live_seconds,
+        live_rounds=live_rounds,
+        peer=peer,
+        backends=backends or BACKENDS,
+        site=site,
+        json_out=json_out,
+    )
     click.echo(format_table(run_bench(config)))
 
 

@@ -22,6 +22,7 @@ class TrainConfig:
     batch_size: int = 64
     validation_fraction: float = 0.1
     patience: int = 6
+    init: Path | None = None  # fine-tune this model instead of starting from random weights
 
     def validate(self) -> TrainConfig:
         """Return self, or raise ConfigError listing every problem."""
@@ -41,6 +42,8 @@ class TrainConfig:
                 problems.append(f"--data {path}: no such file (expected a gazesite dataset)")
         if self.out.exists() and not self.out.is_dir():
             problems.append(f"--out {self.out}: exists and is not a directory")
+        if self.init is not None and not Path(self.init).exists():
+            problems.append(f"--init {self.init}: does not exist (expected a folder made by 'gazesite train')")
         if problems:
             raise ConfigError(problems)
         return self
@@ -72,6 +75,10 @@ class ConvertConfig:
 
 
 BACKENDS = ("auto", "wasm", "webgl", "cpu")
+# Fewer than 5 points cannot separate a per-user offset, scale and skew from
+# noise; more than 25 tire the person more than they improve the fit.
+MIN_CALIBRATION_POINTS = 5
+MAX_CALIBRATION_POINTS = 25
 _MAX_URL_LENGTH = 2048
 
 
@@ -107,6 +114,7 @@ class BuildConfig:
     quantize: str = "uint8"
     backend: str = "auto"
     smoothing: int = 5
+    calibration_points: int = 9
     cache_dir: Path | None = None
     probe_target: bool = True
 
@@ -124,6 +132,10 @@ class BuildConfig:
             problems.append(f"--backend {self.backend!r}: expected one of {', '.join(BACKENDS)}")
         if not 1 <= self.smoothing <= 120:
             problems.append(f"--smoothing {self.smoothing}: expected a window of 1 to 120 frames")
+        if not MIN_CALIBRATION_POINTS <= self.calibration_points <= MAX_CALIBRATION_POINTS:
+            problems.append(
+                f"--calibration-points {self.calibration_points}: expected {MIN_CALIBRATION_POINTS} to {MAX_CALIBRATION_POINTS} points"
+            )
         if self.out.exists() and not self.out.is_dir():
             problems.append(f"--out {self.out}: exists and is not a directory")
         if problems:

@@ -20,7 +20,7 @@ from gazesite.config import ConvertConfig
 from gazesite.errors import ModelError
 from gazesite.model import VALIDATION_FILE, GazeModel, load_model
 from gazesite.model.dataset import load_dataset
-from gazesite.pipeline import crops_to_input, pipeline_constants
+from gazesite.pipeline import PipelineSpec, crops_to_input, pipeline_constants, spec_for_input_shape
 from gazesite.staging import staged_directory
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ def convert(config: ConvertConfig) -> ConversionReport:
         reloaded = tfjs.converters.load_keras_model(str(staging / TFJS_MODEL_FILE))
         bar.update(1)
         float_pred = model.predict(crops)
-        quant_pred = np.asarray(reloaded.predict_on_batch(crops_to_input(crops)), np.float32)
+        quant_pred = np.asarray(reloaded.predict_on_batch(crops_to_input(crops, model.channels)), np.float32)
         diff = np.abs(float_pred.astype(np.float64) - quant_pred)
         write_golden(staging / GOLDEN_FILE, crops[:GOLDEN_SAMPLES], float_pred[:GOLDEN_SAMPLES], quant_pred[:GOLDEN_SAMPLES], config.quantize)
         shards = sorted(p for p in staging.iterdir() if p.suffix == ".bin")
@@ -94,23 +94,39 @@ def convert(config: ConvertConfig) -> ConversionReport:
     return report
 
 
+#: Synthetic crops that check a model which brought no validation crops of its own.
+SYNTHETIC_REFERENCE_CROPS = 64
+
+
 def reference_crops(model: GazeModel) -> np.ndarray:
-    """Return the validation crops saved with the model (the accuracy check's inputs)."""
+    """Return crops to compare float and quantized predictions on.
+
+    The validation crops saved by ``gazesite train`` when there are some;
+    otherwise synthetic faces cut at the model's crop size.
+    """
     path = model.path / VALIDATION_FILE if model.path.is_dir() else None
-    if path is None or not path.is_file():
-        raise ModelError(f"model {model.path} has no {VALIDATION_FILE}: retrain it with 'gazesite train' to get validation crops")
-    crops = load_dataset(path).crops
-    if crops.shape[1] != model.crop_size:
-        raise ModelError(f"model {model.path}: {VALIDATION_FILE} holds {crops.shape[1]}px crops, the model takes {model.crop_size}px")
-    return crops
+    if path is not None and path.is_file():
+        crops = load_dataset(path).crops
+        if crops.shape[1] != model.crop_size:
+            raise ModelError(f"model {model.path}: {VALIDATION_FILE} holds {crops.shape[1]}px crops, the model takes {model.crop_size}px")
+        return crops
+    from gazesite.synthetic import make_dataset
+
+    return make_dataset(SYNTHETIC_REFERENCE_CROPS, seed=0, workers=1, progress=False, spec=model_spec(model)).crops
+
+
+def model_spec(model: GazeModel) -> PipelineSpec:
+    """The pipeline that feeds this model."""
+    return spec_for_input_shape(tuple(model.keras_model.input_shape[1:]))
 
 
 def tfjs_metadata(model: GazeModel, quantize: str) -> dict[str, Any]:
     """Return what the browser needs to know, stored in model.json's userDefinedMetadata."""
     validation = model.metadata.get("validation", {})
     return {
-        "pipeline": pipeline_constants(),
+        "pipeline": pipeline_constants(model_spec(model)),
         "input_shape": list(model.keras_model.input_shape[1:]),
+        "source_format": model.format,
         "quantization": quantize,
         "validation_mean_euclidean_error": validation.get("mean_euclidean_error"),
     }

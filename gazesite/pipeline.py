@@ -8,7 +8,7 @@ lives in :data:`PIPELINE` and reaches JavaScript as JSON
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,11 @@ class PipelineSpec:
     min_neighbors: int = 3
     detect_flags: int = 0
     min_face_size: int = 70
+    # The crop's side and the model's input channels; a model of the user's
+    # may ask for others (spec_for_input_shape). Crops are always grayscale:
+    # a 3-channel model gets the same crop in every channel.
     crop_size: int = 50
+    channels: int = 1
     clahe_clip_limit: float = 40.0
     clahe_tile_grid: int = 8
     # Model input = crop / pixel_scale, shape [N, crop, crop, 1].
@@ -50,9 +54,30 @@ class FrameResult:
     crop: np.ndarray | None
 
 
-def pipeline_constants() -> dict[str, Any]:
+#: Crop sizes a model may ask for: smaller loses the eyes, larger only costs time.
+CROP_SIZE_RANGE = (16, 256)
+
+
+def pipeline_constants(spec: PipelineSpec = PIPELINE) -> dict[str, Any]:
     """Return the pipeline constants as JSON-ready data for the browser and metadata."""
-    return {"version": PIPELINE_VERSION, **asdict(PIPELINE)}
+    return {"version": PIPELINE_VERSION, **asdict(spec)}
+
+
+def input_shape_problem(shape: tuple[Any, ...]) -> str | None:
+    """Return why a model input shape (without the batch axis) cannot take face crops, or None."""
+    low, high = CROP_SIZE_RANGE
+    if len(shape) != 3 or shape[0] != shape[1] or shape[2] not in (1, 3):
+        return f"input shape {tuple(shape)} is not (S, S, 1) or (S, S, 3)"
+    if not isinstance(shape[0], int) or not low <= shape[0] <= high:
+        return f"input shape {tuple(shape)} asks for {shape[0]}px crops; gazesite crops {low} to {high}px"
+    return None
+
+
+def spec_for_input_shape(shape: tuple[Any, ...]) -> PipelineSpec:
+    """Return the pipeline that feeds a model with this input shape (call input_shape_problem first)."""
+    if input_shape_problem(shape):
+        raise ValueError(input_shape_problem(shape))
+    return replace(PIPELINE, crop_size=int(shape[0]), channels=int(shape[2]))
 
 
 def cascade_path() -> Path:
@@ -107,25 +132,26 @@ def pick_face(faces: list[Box]) -> Box | None:
     return min(faces, key=lambda f: (-f[2] * f[3], f[1], f[0]))
 
 
-def crop_face(gray: np.ndarray, face: Box) -> np.ndarray:
+def crop_face(gray: np.ndarray, face: Box, spec: PipelineSpec = PIPELINE) -> np.ndarray:
     """Cut the face out, shrink it to the crop size and normalise its contrast."""
     x, y, w, h = face
-    size = PIPELINE.crop_size
+    size = spec.crop_size
     roi = gray[y : y + h, x : x + w]
     small = cv2.resize(roi, (size, size), interpolation=cv2.INTER_AREA)
     return _clahe().apply(cv2.equalizeHist(small))
 
 
-def process_frame(rgba: np.ndarray) -> FrameResult:
+def process_frame(rgba: np.ndarray, spec: PipelineSpec = PIPELINE) -> FrameResult:
     """Run the whole pipeline on one RGBA frame."""
     gray = to_gray(rgba)
     face = pick_face(detect_faces(gray))
     if face is None:
         return FrameResult(face=None, crop=None)
-    return FrameResult(face=face, crop=crop_face(gray, face))
+    return FrameResult(face=face, crop=crop_face(gray, face, spec))
 
 
-def crops_to_input(crops: np.ndarray) -> np.ndarray:
-    """Turn uint8 crops (N, S, S) into the model's float32 input (N, S, S, 1)."""
+def crops_to_input(crops: np.ndarray, channels: int = 1) -> np.ndarray:
+    """Turn uint8 crops (N, S, S) into the model's float32 input (N, S, S, channels)."""
     crops = np.asarray(crops)
-    return (crops.astype(np.float32) / np.float32(PIPELINE.pixel_scale))[..., np.newaxis]
+    scaled = (crops.astype(np.float32) / np.float32(PIPELINE.pixel_scale))[..., np.newaxis]
+    return np.repeat(scaled, channels, axis=-1) if channels > 1 else scaled

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from gazesite.model.dataset import Dataset
-from gazesite.pipeline import PIPELINE
+from gazesite.pipeline import PIPELINE, PipelineSpec
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +283,7 @@ class SyntheticBatch:
     frames: int
 
 
-def _render_chunk(seed: int, chunk: int) -> SyntheticBatch:
+def _render_chunk(seed: int, chunk: int, spec: PipelineSpec = PIPELINE) -> SyntheticBatch:
     # Imported here so worker processes pay only for what they use.
     from gazesite.pipeline import process_frame
 
@@ -292,16 +292,16 @@ def _render_chunk(seed: int, chunk: int) -> SyntheticBatch:
     stream = samples(chunk_seed)
     for _ in range(CHUNK_SIZE):
         sample = next(stream)
-        result = process_frame(sample.frame)
+        result = process_frame(sample.frame, spec)
         if result.crop is not None:
             crops.append(result.crop)
             targets.append(sample.target)
-    size = PIPELINE.crop_size
+    size = spec.crop_size
     return SyntheticBatch(np.array(crops, np.uint8).reshape(-1, size, size), np.array(targets, np.float32).reshape(-1, 2), CHUNK_SIZE)
 
 
-def make_dataset(count: int, seed: int, workers: int | None = None, progress: bool = True) -> Dataset:
-    """Render synthetic faces until ``count`` of them pass face detection."""
+def make_dataset(count: int, seed: int, workers: int | None = None, progress: bool = True, spec: PipelineSpec = PIPELINE) -> Dataset:
+    """Render synthetic faces until ``count`` of them pass face detection (crops cut for ``spec``)."""
     from concurrent.futures import ProcessPoolExecutor
 
     from tqdm import tqdm
@@ -317,7 +317,7 @@ def make_dataset(count: int, seed: int, workers: int | None = None, progress: bo
         while found < count:
             # Ask for the chunks we still need, assuming ~90% are detected.
             wanted = max(1, math.ceil((count - found) / (CHUNK_SIZE * 0.9)))
-            for batch in pool.map(_render_chunk, [seed] * wanted, range(chunk, chunk + wanted)):
+            for batch in pool.map(_render_chunk, [seed] * wanted, range(chunk, chunk + wanted), [spec] * wanted):
                 batches.append(batch)
                 found += len(batch.crops)
                 bar.update(min(len(batch.crops), max(0, count - (found - len(batch.crops)))))
@@ -342,3 +342,35 @@ class _InlineExecutor:
 
     def map(self, fn, *iterables):  # type: ignore[no-untyped-def]
         return map(fn, *iterables)
+
+
+def unseen_person(seed: int) -> Identity:
+    """A person unlike any the default model saw: the calibration's test subject.
+
+    Wider-set eyes than the training range, irises that travel less and rest
+    off-centre (a personal bias), and a camera that sees the face smaller and
+    off to one side.
+    """
+    rng = np.random.default_rng(seed)
+    base = random_identity(rng)
+    return replace(
+        base,
+        face_width=PIPELINE.camera_width * 0.36,
+        center_x=PIPELINE.camera_width * 0.36,
+        center_y=PIPELINE.camera_height * 0.55,
+        eye_spacing=0.49,
+        gaze_gain_x=0.45 * 0.8,
+        gaze_gain_y=0.35 * 0.85,
+        gaze_bias_x=0.2,
+        gaze_bias_y=-0.1,
+    )
+
+
+def person_frames(identity: Identity, targets: list[tuple[float, float]], per_target: int, seed: int) -> list[SyntheticSample]:
+    """Frames of one person looking at each target ``per_target`` times, with small head movements."""
+    rng = np.random.default_rng(seed)
+    return [
+        SyntheticSample(render_face(jitter(identity, rng), target, rng), target, identity)
+        for target in targets
+        for _ in range(per_target)
+    ]

@@ -217,6 +217,13 @@ def test_framing_verdict(xfo: str | None, csp: str | None, frameable: bool) -> N
     assert framing_verdict(xfo, csp).frameable is frameable
 
 
+@pytest.mark.parametrize("points", ["4", "26"])
+def test_calibration_points_out_of_range(points: str, tmp_path: Path) -> None:
+    result = gazesite("build", "--no-probe", "--target", TARGET, "--calibration-points", points, "--out", tmp_path / "dist")
+    assert_one_line_error(result, f"--calibration-points {points}", "expected 5 to 25 points")
+    assert not (tmp_path / "dist").exists()
+
+
 def test_serve_needs_a_built_site(tmp_path: Path) -> None:
     assert_one_line_error(gazesite("serve", tmp_path), "has no index.html", "gazesite build")
 

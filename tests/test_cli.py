@@ -45,7 +45,7 @@ def test_corrupt_model(tmp_path: Path) -> None:
     model.mkdir()
     (model / "model.h5").write_bytes(b"this is not an HDF5 file")
     result = gazesite("convert", model, "--out", tmp_path / "out")
-    assert_one_line_error(result, "model.h5", "could not be loaded", "expected a Keras HDF5 model")
+    assert_one_line_error(result, "model.h5", "could not be loaded", "expected a Keras model")
     assert not (tmp_path / "out").exists()
 
 
@@ -110,3 +110,27 @@ def test_synth_train_convert_from_the_command_line(tmp_path: Path) -> None:
     result = gazesite("convert", model, "--out", tmp_path / "web", "--quantize", "float16")
     assert result.returncode == 0, result.stderr
     assert "weight bytes" in result.stdout and (tmp_path / "web" / "model.json").is_file()
+
+
+def test_init_model_must_exist(tmp_path: Path) -> None:
+    data = tmp_path / "d.json"
+    import numpy as np
+
+    save_dataset(Dataset(np.zeros((4, 50, 50), np.uint8), np.full((4, 2), 0.5)), data)
+    result = gazesite("train", "--data", data, "--init", tmp_path / "nope", "--out", tmp_path / "m")
+    assert_one_line_error(result, "--init", "nope", "does not exist")
+    assert not (tmp_path / "m").exists()
+
+
+def test_fine_tuning_records_where_it_started(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from gazesite.config import TrainConfig
+    from gazesite.model.training import train
+    from gazesite.synthetic import make_dataset
+
+    data = tmp_path / "d.json.gz"
+    save_dataset(make_dataset(48, seed=21, workers=1, progress=False), data)
+    result = train(TrainConfig(out=tmp_path / "tuned", data=(data,), epochs=2, init=tiny_model_dir))
+    meta = json.loads((tmp_path / "tuned" / "metadata.json").read_text())
+    assert meta["training"]["init"]["model"] == str(tiny_model_dir)
+    assert meta["training"]["init"]["validation_error_before"] > 0
+    assert result.epochs_run == 2

@@ -37,13 +37,30 @@ export function windowMetrics(win = window) {
  * fullscreen or headless window outer == inner and the chrome terms vanish.
  */
 export function screenToViewport([gx, gy], m) {
+  const origin = viewportOrigin(m);
+  const x = m.screenLeft + gx * m.screenWidth - origin.left;
+  const y = m.screenTop + gy * m.screenHeight - origin.top;
+  return { x: clamp(x, 0, m.innerWidth - 1), y: clamp(y, 0, m.innerHeight - 1) };
+}
+
+/**
+ * Map a point in viewport px to fractions of the screen: [gx, gy]. The exact
+ * inverse of screenToViewport (same metrics, same chrome model) for points
+ * inside the viewport; nothing is clamped, so a point off the screen gives
+ * fractions outside 0..1. Takes {x, y}, as screenToViewport returns it, or
+ * an [x, y] pair.
+ */
+export function viewportToScreen(point, m) {
+  const [x, y] = Array.isArray(point) ? point : [point.x, point.y];
+  const origin = viewportOrigin(m);
+  return [(origin.left + x - m.screenLeft) / m.screenWidth, (origin.top + y - m.screenTop) / m.screenHeight];
+}
+
+// The viewport's top-left corner in screen px (see screenToViewport).
+function viewportOrigin(m) {
   const border = Math.max(0, (m.outerWidth - m.innerWidth) / 2);
   const top = Math.max(0, m.outerHeight - m.innerHeight - border);
-  const viewportLeft = m.windowX + border;
-  const viewportTop = m.windowY + top;
-  const x = m.screenLeft + gx * m.screenWidth - viewportLeft;
-  const y = m.screenTop + gy * m.screenHeight - viewportTop;
-  return { x: clamp(x, 0, m.innerWidth - 1), y: clamp(y, 0, m.innerHeight - 1) };
+  return { left: m.windowX + border, top: m.windowY + top };
 }
 
 function clamp(value, low, high) {

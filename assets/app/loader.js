@@ -78,9 +78,9 @@ export async function loadModel(tf, url, pipeline) {
   }
   const [, height, width, channels] = model.inputs[0].shape;
   const size = pipeline.crop_size;
-  if (height !== size || width !== size || channels !== 1) {
+  if (height !== size || width !== size || channels !== pipeline.channels) {
     model.dispose();
-    throw new StateError('model-missing', `The gaze model at ${absolute} takes ${height}x${width}x${channels} inputs, but the pipeline makes ${size}x${size}x1 crops`);
+    throw new StateError('model-missing', `The gaze model at ${absolute} takes ${height}x${width}x${channels} inputs, but the pipeline makes ${size}x${size}x${pipeline.channels} inputs`);
   }
   return model;
 }

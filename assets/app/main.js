@@ -1,22 +1,32 @@
 // Entry point: wires the modules together and exposes window.gazesite.
 
 import { backendOrder, readConfig, requestedBackend } from './config.js';
+import { CalibrationStore } from './calibration-store.js';
+import { Calibrator, ERROR_DEFINITION, screenSize } from './calibrator.js';
 import { Camera } from './camera.js';
+import { Dataset } from './dataset.js';
 import { downloadText, downloadUrl } from './download.js';
 import { StateError, describeError } from './errors.js';
 import { Heatmap } from './heatmap.js';
 import { checkLibraries, loadAll } from './loader.js';
+import { CalibrationOverlay } from './overlay.js';
 import { FramePipeline } from './pipeline.js';
 import { SampleLog } from './samples.js';
 import { MovingAverage } from './smoothing.js';
 import { Tracker } from './tracker.js';
-import { DebugPanel, GazeDot, Status, bindControls, mountStats, showFrameRefused } from './ui.js';
+import {
+  CalibrationStatus, DebugPanel, GazeDot, Status, bindCalibrationControls, bindControls, mountStats, showFrameRefused,
+} from './ui.js';
 
 const sessionStart = performance.now();
 const $ = (id) => document.getElementById(id);
 
 const status = new Status($('status'));
-const app = { config: null, backend: null, pipeline: null, tracker: null, heatmap: null, samples: null };
+const calibrationStatus = new CalibrationStatus($('calibration-status'));
+const app = {
+  config: null, backend: null, pipeline: null, tracker: null, heatmap: null, samples: null,
+  calibration: null, calibrator: null, dataset: null,
+};
 
 const controls = bindControls(document, {
   start: () => app.tracker?.start(),
@@ -27,9 +37,33 @@ const controls = bindControls(document, {
   png: () => app.heatmap && downloadUrl('gazesite-heatmap.png', app.heatmap.toDataURL()),
 });
 
+const calibrationControls = bindCalibrationControls(document, {
+  calibrate: () => app.calibrator?.calibrate(),
+  record: () => app.calibrator?.record(),
+  reset: () => app.calibration?.reset(),
+  dataset: () => app.dataset?.count > 0
+    && downloadText('gazesite-dataset.json', `${JSON.stringify(app.dataset.toJSON(screenSize()))}\n`, 'application/json'),
+});
+
 function setState(state, message) {
   status.set(state, message);
   controls.update(state, app.tracker !== null);
+}
+
+// The calibration buttons and status follow the calibration, the kept crops and any running flow.
+function updateCalibrationControls() {
+  calibrationControls.update({
+    loaded: app.calibrator !== null,
+    busy: app.calibrator?.busy ?? false,
+    calibrated: app.calibration?.summary != null,
+    kept: app.dataset?.count ?? 0,
+  });
+}
+
+function calibrationChanged(summary) {
+  calibrationStatus.show(summary, ERROR_DEFINITION);
+  status.setCalibrated(summary !== null);
+  updateCalibrationControls();
 }
 
 // Loads everything, then starts the camera. The state is settled (loading
@@ -53,9 +87,18 @@ async function boot() {
   });
   const spec = config.pipeline;
   app.pipeline = new FramePipeline({ cv, tf, model, cascade, spec });
+  // Restored before `ready` resolves, so the first frame is already calibrated.
+  app.calibration = new CalibrationStore({
+    modelHash: config.model.hash, featureCount: app.pipeline.featureCount, onChange: calibrationChanged,
+  });
+  app.calibration.restore();
+  app.dataset = new Dataset({
+    cropSize: spec.crop_size, pipelineVersion: spec.version, modelHash: config.model.hash ?? null, onChange: updateCalibrationControls,
+  });
   app.tracker = new Tracker({
     camera: new Camera($('camera'), spec.camera_width, spec.camera_height),
     pipeline: app.pipeline,
+    calibration: app.calibration,
     smoothing: new MovingAverage(config.smoothing),
     heatmap: app.heatmap,
     dot: new GazeDot($('gaze-dot')),
@@ -66,6 +109,16 @@ async function boot() {
     backend,
     onState: setState,
   });
+  app.calibrator = new Calibrator({
+    tracker: app.tracker,
+    pipeline: app.pipeline,
+    overlay: new CalibrationOverlay(document),
+    store: app.calibration,
+    dataset: app.dataset,
+    settings: config.calibration,
+    onBusy: updateCalibrationControls,
+  });
+  updateCalibrationControls();
   app.tracker.start();
 }
 
@@ -86,18 +139,45 @@ window.addEventListener('unhandledrejection', (event) => setState('error', `Unex
  * Run the pipeline on one RGBA ImageData, as the live loop does, without
  * touching the heatmap or the sample log. Resolves with
  * {face: [x, y, w, h] | null, crop: number[] | null, gaze: [x, y] | null,
- * timings: {detection, preprocessing, inference} in ms};
- * gaze is the model's raw output for this frame alone.
+ * calibrated: [x, y] | null, timings: {detection, preprocessing, inference} in ms};
+ * gaze is the model's raw output for this frame alone, calibrated the
+ * active calibration's point for it (null without a calibration or a face).
  */
 async function processFrame(imageData) {
   await ready;
-  const { face, crop, gaze } = await app.pipeline.run(imageData);
-  return { face, crop: crop && Array.from(crop), gaze, timings: { ...app.pipeline.timings } };
+  const result = await app.pipeline.run(imageData);
+  const { face, crop, gaze } = result;
+  const calibrated = app.calibration.apply(result);
+  return { face, crop: crop && Array.from(crop), gaze, calibrated, timings: { ...app.pipeline.timings } };
+}
+
+/**
+ * Calibrate from given frames instead of the camera: `samples` is an array
+ * of {image: ImageData, target: [x, y]} (target in 0..1 of the screen).
+ * Frames with a face are fitted exactly as the Calibrate button's are, and
+ * the result is activated and stored as accepting it would. Resolves with
+ * {samples, points, method, lambda, fitError, cvError, ...} (errors: mean
+ * Euclidean distance in screen fractions); rejects with an Error when fewer
+ * than 3 distinct targets have a face.
+ */
+async function calibrate(samples) {
+  await ready;
+  return app.calibrator.calibrateImages(samples);
 }
 
 window.gazesite = Object.freeze({
   ready,
   processFrame,
+  calibrate,
+  /** Forget the calibration (memory and storage); gaze is raw again. */
+  resetCalibration: async () => {
+    await ready;
+    app.calibration.reset();
+  },
+  /** The active calibration's summary, or null. */
+  get calibration() {
+    return app.calibration?.summary ?? null;
+  },
   start: async () => {
     await ready;
     return app.tracker.start();

@@ -24,12 +24,32 @@ function isBetterFace(a, b) {
   return a.x < b.x;
 }
 
-/** RGBA frame -> face box -> crop -> gaze, reusing its OpenCV buffers from frame to frame. */
+/**
+ * The model seen through two outputs: the penultimate layer's activations
+ * (the calibration's features) and the gaze. The same layers and weights run
+ * in the same order, so the gaze is the one `model.predict` gives, and one
+ * call yields both. "Penultimate" is by position, not by name, so any
+ * model whose last layer maps features to the gaze works. Returns null when
+ * the model has no such layer (a single layer, or one reused in several
+ * places has no single output): calibration then maps the gaze alone.
+ */
+export function withFeatures(tf, model) {
+  const penultimate = model.layers[model.layers.length - 2];
+  try {
+    return penultimate ? tf.model({ inputs: model.inputs, outputs: [penultimate.output, model.outputs[0]] }) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** RGBA frame -> face box -> crop -> gaze (and features), reusing its OpenCV buffers from frame to frame. */
 export class FramePipeline {
   constructor({ cv, tf, model, cascade, spec }) {
     this.cv = cv;
     this.tf = tf;
-    this.model = model;
+    this.model = withFeatures(tf, model) ?? model;
+    // Activations per frame of the penultimate layer (its shape without the batch axis, multiplied out).
+    this.featureCount = this.model === model ? 0 : this.model.outputs[0].shape.slice(1).reduce((a, b) => a * b, 1);
     this.cascade = cascade;
     this.spec = spec;
     const grid = spec.clahe_tile_grid;
@@ -88,7 +108,11 @@ export class FramePipeline {
     return { face, crop };
   }
 
-  /** Run the model on one crop (uint8, row-major) and return the raw gaze [x, y] in 0..1 of the screen. */
+  /**
+   * Run the model on one crop (uint8, row-major): {gaze: [x, y] (the raw
+   * output, 0..1 of the screen), features: Float32Array (the penultimate
+   * activations)}.
+   */
   async predict(crop) {
     const { tf, spec } = this;
     const size = spec.crop_size;
@@ -97,22 +121,29 @@ export class FramePipeline {
     // float32 crop / float32(pixel_scale): double rounding is harmless for a
     // single division, so the model input matches Python bit for bit. A new
     // array per frame (10 kB) because a tensor may keep the array it was made from.
-    const input = new Float32Array(crop.length);
-    for (let i = 0; i < crop.length; i += 1) input[i] = crop[i] / spec.pixel_scale;
-    const output = tf.tidy(() => this.model.predict(tf.tensor4d(input, [1, size, size, 1])));
+    // A model with C input channels gets the grayscale crop in every channel
+    // (gazesite.pipeline.crops_to_input does the same).
+    const channels = spec.channels;
+    const input = new Float32Array(crop.length * channels);
+    for (let i = 0; i < crop.length; i += 1) {
+      const value = crop[i] / spec.pixel_scale;
+      for (let c = 0; c < channels; c += 1) input[i * channels + c] = value;
+    }
+    const outputs = [tf.tidy(() => this.model.predict(tf.tensor4d(input, [1, size, size, channels])))].flat();
     try {
-      const [x, y] = await output.data();
+      const data = await Promise.all(outputs.map((output) => output.data()));
+      const [x, y] = data.at(-1);
       this.timings.inference = performance.now() - began;
-      return [x, y];
+      return { gaze: [x, y], features: data.length > 1 ? data[0] : new Float32Array(0) };
     } finally {
-      output.dispose();
+      for (const output of outputs) output.dispose();
     }
   }
 
-  /** The whole pipeline on one RGBA frame: {face, crop: Uint8Array | null, gaze: [x, y] | null}. */
+  /** The whole pipeline on one RGBA frame: {face, crop: Uint8Array | null, gaze: [x, y] | null, features: Float32Array | null}. */
   async run(image) {
     const { face, crop } = this.detect(image);
-    if (face === null) return { face: null, crop: null, gaze: null };
-    return { face, crop, gaze: await this.predict(crop) };
+    if (face === null) return { face: null, crop: null, gaze: null, features: null };
+    return { face, crop, ...(await this.predict(crop)) };
   }
 }

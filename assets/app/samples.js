@@ -2,7 +2,7 @@
 
 const CSV_COLUMNS = [
   't', 'x', 'y', 'viewport_width', 'viewport_height', 'face_x', 'face_y', 'face_w', 'face_h',
-  'scroll_x', 'scroll_y', 'dpr',
+  'scroll_x', 'scroll_y', 'dpr', 'source',
 ];
 
 const round1 = (value) => Math.round(value * 10) / 10;
@@ -18,9 +18,11 @@ export class SampleLog {
 
   /**
    * Log a gaze point in viewport px with what a later report needs to place
-   * it on the page: viewport size, scroll offset and device pixel ratio.
+   * it on the page: viewport size, scroll offset and device pixel ratio, and
+   * its `source`: "calibrated" (the per-user calibration's point) or "model"
+   * (the raw model output).
    */
-  add({ x, y, face }, now = performance.now()) {
+  add({ x, y, face, source = 'model' }, now = performance.now()) {
     this.samples.push({
       t: round1(now - this.sessionStart),
       x: round1(x),
@@ -29,7 +31,7 @@ export class SampleLog {
       scroll: [scrollX, scrollY],
       dpr: devicePixelRatio,
       face: [...face],
-      source: 'model',
+      source,
     });
   }
 
@@ -45,10 +47,10 @@ export class SampleLog {
     };
   }
 
-  /** The samples as CSV, one row per sample (numbers only, so no quoting is needed). */
+  /** The samples as CSV, one row per sample (numbers and the fixed source words, so no quoting is needed). */
   toCSV() {
     const rows = this.samples.map((s) => [
-      s.t, s.x, s.y, ...s.viewport, ...s.face, ...s.scroll, s.dpr,
+      s.t, s.x, s.y, ...s.viewport, ...s.face, ...s.scroll, s.dpr, s.source,
     ].join(','));
     return [CSV_COLUMNS.join(','), ...rows].join('\n') + '\n';
   }

@@ -1,4 +1,4 @@
-// The live loop: camera frame -> pipeline -> smoothing -> viewport point -> heatmap, dot, sample log.
+// The live loop: camera frame -> pipeline -> calibration -> smoothing -> viewport point -> heatmap, dot, sample log.
 
 import { StateError, describeError } from './errors.js';
 import { stopStream } from './camera.js';
@@ -12,8 +12,8 @@ export class Tracker {
    * `onState(state, message?)` hears every camera-side state change:
    * waiting-permission, no-face, running, stopped, camera-denied, no-camera, error.
    */
-  constructor({ camera, pipeline, smoothing, heatmap, dot, samples, stats, debug, tf, backend, onState }) {
-    Object.assign(this, { camera, pipeline, smoothing, heatmap, dot, samples, stats, debug, tf, backend, onState });
+  constructor({ camera, pipeline, calibration, smoothing, heatmap, dot, samples, stats, debug, tf, backend, onState }) {
+    Object.assign(this, { camera, pipeline, calibration, smoothing, heatmap, dot, samples, stats, debug, tf, backend, onState });
     // Every start/stop bumps the session number; late results of an older
     // session (a permission answer, an in-flight frame) are then ignored.
     this.session = 0;
@@ -23,6 +23,31 @@ export class Tracker {
     this.fps = 0;
     // Camera frames run through the pipeline since the page loaded (benchmarks read it).
     this.framesProcessed = 0;
+    // While calibrating, frames go to this listener instead of the heatmap and the log.
+    this.diverted = null;
+    // Which point the smoothing window holds: "calibrated" or "model".
+    this.source = null;
+    // The camera state of the last processed frame: running or no-face.
+    this.frameState = null;
+  }
+
+  /**
+   * Send every processed frame to `listener(result, grabbedAt)` (the
+   * pipeline result and the performance.now() time the frame was grabbed)
+   * instead of the heatmap, dot and sample log, until the returned function
+   * is called. Calibration dots are not where the visitor looks at the target page.
+   */
+  divert(listener) {
+    this.diverted = listener;
+    this.dot.hide();
+    return () => {
+      if (this.diverted !== listener) return;
+      this.diverted = null;
+      // Points from before the calibration are stale by now.
+      this.smoothing.reset();
+      // Replace the "Calibrating" sentence at once rather than at the next frame.
+      if (this.active && this.frameState !== null) this.onState(this.frameState);
+    };
   }
 
   /** Ask for the camera and start tracking; failures end in a status, never a rejection. */
@@ -49,6 +74,7 @@ export class Tracker {
       }
     });
     this.smoothing.reset();
+    this.frameState = null;
     this.lastFrameAt = 0;
     this.onState('no-face', 'Camera on: looking for a face…');
     this.schedule(session);
@@ -93,7 +119,7 @@ export class Tracker {
       if (image !== null) {
         const result = await this.pipeline.run(image);
         if (session !== this.session) return;
-        this.show(result, performance.now() - began);
+        this.show(result, performance.now() - began, began);
       }
     } catch (error) {
       if (session === this.session) this.fail(error);
@@ -104,7 +130,8 @@ export class Tracker {
     this.schedule(session);
   }
 
-  show({ face, crop, gaze }, ms) {
+  show(result, ms, grabbedAt) {
+    const { face, crop, gaze } = result;
     const now = performance.now();
     this.framesProcessed += 1;
     if (this.lastFrameAt > 0) {
@@ -112,25 +139,38 @@ export class Tracker {
       this.fps = this.fps === 0 ? fps : this.fps + FPS_SMOOTHING * (fps - this.fps);
     }
     this.lastFrameAt = now;
-    if (face === null) {
+    const calibrated = this.calibration.apply(result);
+    this.frameState = face === null ? 'no-face' : 'running';
+    if (this.diverted !== null) {
+      this.diverted(result, grabbedAt);
+      this.onState(this.frameState, 'Calibrating: look at the dots.');
+    } else if (face === null) {
       this.dot.hide();
       this.onState('no-face');
     } else {
-      const smoothed = this.smoothing.push(gaze);
+      // The calibrated point, when there is one, takes the raw one's place
+      // before smoothing; a change of source restarts the window, so
+      // calibrated and raw points are never averaged together.
+      const source = calibrated === null ? 'model' : 'calibrated';
+      if (source !== this.source) this.smoothing.reset();
+      this.source = source;
+      const smoothed = this.smoothing.push(calibrated ?? gaze);
       const { x, y } = screenToViewport(smoothed, windowMetrics());
       this.heatmap.add(x, y);
       this.dot.move(x, y);
-      this.samples.add({ x, y, face }, now);
+      this.samples.add({ x, y, face, source }, now);
       this.onState('running');
     }
-    if (this.debug.open) this.showDebug(face, crop, gaze, ms);
+    if (this.debug.open) this.showDebug(face, crop, gaze, calibrated, ms);
   }
 
-  showDebug(face, crop, gaze, ms) {
+  showDebug(face, crop, gaze, calibrated, ms) {
+    const point = (p) => (p === null ? '–' : p.map((v) => v.toFixed(3)).join(', '));
     if (crop !== null) this.debug.showCrop(crop);
     this.debug.showValues({
       face: face === null ? 'none' : face.join(', '),
-      gaze: gaze === null ? '–' : gaze.map((v) => v.toFixed(3)).join(', '),
+      gaze: point(gaze),
+      calibrated: point(calibrated),
       backend: this.backend,
       fps: this.fps.toFixed(1),
       ms: ms.toFixed(1),

@@ -1,15 +1,18 @@
-// The page's own UI: status line, buttons, frame-refused notice, gaze dot, debug panel.
+// The page's own UI: status line, buttons, calibration status, frame-refused notice, gaze dot, debug panel.
 
 const MESSAGES = {
   'waiting-permission': 'Waiting for permission to use the camera…',
   'camera-denied': 'Camera access was denied: allow the camera for this page, then press Start.',
   'no-camera': 'No camera was found: connect one, then press Start.',
   'no-face': 'No face in view: face the camera.',
-  running: 'Tracking your gaze.',
+  running: 'Tracking your gaze (not calibrated).',
   stopped: 'Stopped: press Start to track again.',
   'model-missing': 'The gaze model could not be loaded.',
   error: 'Something went wrong.',
 };
+
+// The running sentence once a calibration is active.
+const RUNNING_CALIBRATED = 'Tracking your gaze (calibrated).';
 
 // States in which the camera side is fine; a refused frame outranks them.
 const CAMERA_OK = new Set(['waiting-permission', 'no-face', 'running', 'stopped']);
@@ -23,14 +26,23 @@ const CAMERA_OK = new Set(['waiting-permission', 'no-face', 'running', 'stopped'
  * in data-camera. Problems that need the visitor (camera-denied, no-camera,
  * model-missing, error) replace it, since they stop tracking altogether.
  * While loading, `loading` shows. So the shown state is a pure function of
- * (camera state, refused), whatever order events arrive in.
+ * (camera state, refused), whatever order events arrive in. The default
+ * running sentence says whether gaze is calibrated.
  */
 export class Status {
   constructor(element) {
     this.element = element;
     this.refusedReason = null;
+    this.calibrated = false;
+    this.last = null;
     this.state = element.dataset.state;
     this.text = element.textContent;
+  }
+
+  /** Say from now on whether gaze is calibrated (the running sentence changes at once). */
+  setCalibrated(calibrated) {
+    this.calibrated = calibrated;
+    if (this.last !== null) this.set(...this.last);
   }
 
   /** From now on, combine camera states with "the target refuses framing" (see above). */
@@ -39,7 +51,9 @@ export class Status {
   }
 
   /** Show a state with an optional sentence (a default one otherwise). */
-  set(state, message = MESSAGES[state]) {
+  set(state, given) {
+    this.last = [state, given];
+    const message = given ?? (state === 'running' && this.calibrated ? RUNNING_CALIBRATED : MESSAGES[state]);
     const refused = this.refusedReason !== null && CAMERA_OK.has(state);
     const shown = refused ? 'frame-refused' : state;
     const text = refused ? `Target not shown: ${this.refusedReason}. ${message}` : message;
@@ -84,6 +98,62 @@ export function bindControls(doc, handlers) {
   };
 }
 
+/**
+ * Wire the calibration buttons to handlers: {calibrate, record, reset,
+ * dataset}. The returned update({loaded, busy, calibrated, kept}) enables
+ * them to match: nothing before the pipeline has loaded, no second flow
+ * while one runs, Reset only with a calibration, the dataset download only
+ * once something is kept (its label counts the crops).
+ */
+export function bindCalibrationControls(doc, handlers) {
+  const buttons = {
+    calibrate: doc.getElementById('calibrate'),
+    record: doc.getElementById('record'),
+    reset: doc.getElementById('calibration-reset'),
+    dataset: doc.getElementById('download-dataset'),
+  };
+  for (const [name, button] of Object.entries(buttons)) {
+    button.addEventListener('click', () => handlers[name]());
+  }
+  return {
+    update({ loaded, busy, calibrated, kept }) {
+      buttons.calibrate.disabled = !loaded || busy;
+      buttons.record.disabled = !loaded || busy;
+      buttons.reset.disabled = !calibrated || busy;
+      buttons.dataset.disabled = kept === 0 || busy;
+      buttons.dataset.textContent = kept === 0 ? 'Dataset' : `Dataset (${kept})`;
+      buttons.dataset.title = kept === 0
+        ? 'Nothing kept yet: calibrate or record to collect face crops with their targets'
+        : `Download the ${kept} face crops kept from calibration and recording, with their targets (gazesite-dataset JSON)`;
+    },
+  };
+}
+
+/** #calibration-status: data-calibrated and a short sentence with the active calibration's error. */
+export class CalibrationStatus {
+  constructor(element) {
+    this.element = element;
+  }
+
+  /**
+   * Show a calibration summary, or null for none. The figure is the
+   * validation error when the calibration had check points, otherwise its
+   * cross-validated error; `definition` becomes the hover text.
+   */
+  show(summary, definition) {
+    const calibrated = summary !== null;
+    this.element.dataset.calibrated = String(calibrated);
+    if (!calibrated) {
+      this.element.textContent = 'Not calibrated';
+      this.element.title = 'Gaze comes from the model alone: press Calibrate to fit it to you';
+      return;
+    }
+    const measured = summary.validation?.samples > 0 ? summary.validation.errorPx : summary.cvErrorPx;
+    this.element.textContent = Number.isFinite(measured) ? `Calibrated: ${Math.round(measured)} px mean error` : 'Calibrated';
+    this.element.title = `${summary.validation?.samples > 0 ? 'On the check points' : 'Cross-validated'}. ${definition}`;
+  }
+}
+
 /** The ring that follows the smoothed gaze. */
 export class GazeDot {
   constructor(element) {
@@ -113,6 +183,7 @@ export function mountStats(StatsClass, container) {
 const DEBUG_FIELDS = [
   ['face', 'Face box'],
   ['gaze', 'Gaze (raw)'],
+  ['calibrated', 'Gaze (calibrated)'],
   ['backend', 'Backend'],
   ['fps', 'Frames/s'],
   ['ms', 'Pipeline ms'],
@@ -157,7 +228,7 @@ export class DebugPanel {
     this.cropContext.putImageData(this.cropImage, 0, 0);
   }
 
-  /** Set the listed values ({face, gaze, backend, fps, ms, tensors}); missing keys keep theirs. */
+  /** Set the listed values ({face, gaze, calibrated, backend, fps, ms, tensors}); missing keys keep theirs. */
   showValues(values) {
     for (const [key, value] of Object.entries(values)) {
       if (this.values[key]) this.values[key].textContent = value;

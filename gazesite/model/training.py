@@ -13,6 +13,7 @@ import numpy as np
 
 import gazesite
 from gazesite.config import TrainConfig
+from gazesite.errors import DatasetError
 from gazesite.model import CURVE_FILE, KERAS_FILE, METADATA_FILE, VALIDATION_FILE
 from gazesite.model.dataset import Dataset, check_crop_size, load_dataset, mean_euclidean_error, save_dataset, summarize
 from gazesite.pipeline import crops_to_input, pipeline_constants
@@ -95,11 +96,9 @@ def train(config: TrainConfig) -> TrainResult:
     config.validate()
     data = gather_data(config)
     if len(data) < 2:
-        from gazesite.errors import DatasetError
-
         raise DatasetError(f"training needs at least 2 samples, the data has {len(data)}")
 
-    from gazesite.model.architecture import build_model, keras
+    from gazesite.model.architecture import keras  # first: it sets up TensorFlow's environment
 
     import tensorflow as tf
 
@@ -111,8 +110,9 @@ def train(config: TrainConfig) -> TrainResult:
     x_val, y_val = crops_to_input(data.crops[val_idx]), data.targets[val_idx]
     log.info("training on %d samples, validating on %d", len(train_idx), len(val_idx))
 
-    model = build_model(data.crop_size)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    model, initial_error = starting_model(config, data.crop_size, x_val, y_val)
+    # Fine-tuning starts near a good solution: a smaller step keeps it there.
+    model.compile(optimizer=keras.optimizers.Adam(3e-4 if config.init else 1e-3), loss="mse")
     history = model.fit(
         x_train,
         y_train,
@@ -140,7 +140,14 @@ def train(config: TrainConfig) -> TrainResult:
         "output": "gaze point (x, y) in 0..1 of the screen, (0, 0) top-left",
         "parameters": int(model.count_params()),
         "data": {"samples": len(data), "train": len(train_idx), "validation": len(val_idx), "sources": data.metadata["sources"]},
-        "training": {"epochs": config.epochs, "epochs_run": len(curve["loss"]), "seed": config.seed, "batch_size": config.batch_size, "curve": curve},
+        "training": {
+            "epochs": config.epochs,
+            "epochs_run": len(curve["loss"]),
+            "seed": config.seed,
+            "batch_size": config.batch_size,
+            "init": None if config.init is None else {"model": str(config.init), "validation_error_before": round(initial_error, 5)},
+            "curve": curve,
+        },
         "validation": {
             "mean_euclidean_error": round(error, 5),
             "median_euclidean_error": round(float(np.median(distances)), 5),
@@ -153,6 +160,21 @@ def train(config: TrainConfig) -> TrainResult:
     _write_model_dir(config.out, model, metadata, Dataset(data.crops[kept], data.targets[kept], {"source": "validation split"}))
     log.debug("validation mean Euclidean error %.4f of the screen, %d parameters", error, metadata["parameters"])
     return TrainResult(config.out, error, metadata["parameters"], metadata["training"]["epochs_run"])
+
+
+def starting_model(config: TrainConfig, crop_size: int, x_val: np.ndarray, y_val: np.ndarray) -> tuple[Any, float]:
+    """Return the model to train (fresh, or --init's weights) and its error on the validation split."""
+    from gazesite.model import load_model
+    from gazesite.model.architecture import build_model
+
+    if config.init is None:
+        return build_model(crop_size), float("nan")
+    initial = load_model(config.init)
+    if initial.crop_size != crop_size:
+        raise DatasetError(f"--init {config.init} takes {initial.crop_size}px crops, the data has {crop_size}px crops")
+    error = mean_euclidean_error(initial.keras_model.predict(x_val, verbose=0), y_val)
+    log.info("--init %s: validation error before fine-tuning %.4f", config.init, error)
+    return initial.keras_model, error
 
 
 def _write_model_dir(out: Path, model: Any, metadata: dict[str, Any], validation: Dataset) -> None:

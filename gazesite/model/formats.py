@@ -1,0 +1,208 @@
+"""Recognise and load the model formats gazesite accepts, turning every trap into one line.
+
+Accepted: a gazesite model directory (``model.h5`` + ``metadata.json``), a
+Keras HDF5 file (``.h5``), a Keras ``.keras`` file saved by tf_keras or by
+Keras 3, and a TensorFlow SavedModel directory saved from a Keras model.
+TensorFlow.js 4.22 loads only Keras 2 layer models, so a Keras 3 model is
+rebuilt layer by layer in tf_keras and checked to predict the same.
+(A TF.js layers model directory is recognised too; ``gazesite build`` uses it as it is.)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gazesite.errors import ModelError
+from gazesite.pipeline import input_shape_problem
+
+GAZESITE_KERAS_FILE = "model.h5"
+#: Layers that hold Python code or raw TensorFlow ops: TF.js cannot run them.
+PYTHON_ONLY_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda"}
+#: How close a rebuilt Keras 3 model must predict to the original.
+REBUILD_TOLERANCE = 1e-5
+#: Parts of a saved config that only matter while training.
+_TRAINING_ONLY = {"regularizer", "constraint", "loss", "metric"}
+_FUNCTION_NAME = re.compile(r"'class_name': 'function', 'config': '([\w.]+)'")
+_UNKNOWN = re.compile(r"Unknown (layer|activation|loss|metric|object|initializer|regularizer|constraint)[^:'\"]*[:\s]+['\"]?([\w.>-]+)", re.I)
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A tf_keras model ready for TF.js, and where it came from."""
+
+    keras_model: Any
+    format: str  # gazesite | h5 | keras | savedmodel
+    keras_version: str
+    path: Path
+
+
+def detect_format(path: Path) -> str:
+    """Name the model format at ``path``, or raise ModelError if it is none of them."""
+    path = Path(path)
+    expected = "expected a gazesite model directory, a TF.js model directory, a Keras .h5 or .keras file, or a SavedModel directory"
+    if not path.exists():
+        raise ModelError(f"model {path} does not exist: {expected}")
+    if path.is_dir():
+        if (path / "model.json").is_file():
+            return "tfjs"
+        if (path / GAZESITE_KERAS_FILE).is_file():
+            return "gazesite"
+        if (path / "saved_model.pb").is_file():
+            return "savedmodel"
+        raise ModelError(f"model {path} is a folder without model.json, {GAZESITE_KERAS_FILE} or saved_model.pb: {expected}")
+    head = path.read_bytes()[:8]
+    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return "h5"
+    if head.startswith(b"PK") and zipfile.is_zipfile(path):
+        return "keras"
+    raise ModelError(f"model {path} is not a model file (neither HDF5 nor a .keras archive): {expected}")
+
+
+def keras3_version(path: Path) -> str | None:
+    """Return the Keras version stored in a .keras archive (None for tf_keras archives)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            meta = json.loads(archive.read("metadata.json"))
+    except (KeyError, ValueError, zipfile.BadZipFile):
+        return None
+    version = str(meta.get("keras_version", ""))
+    return version if version.startswith("3") else None
+
+
+def unknown_object_error(path: Path, exc: Exception) -> ModelError:
+    """Turn a deserialisation failure into a message that names the missing piece."""
+    text = str(exc)
+    match = _UNKNOWN.search(text)
+    if match:
+        kind, name = match.group(1).lower(), match.group(2)
+        if name == "function":  # a plain Python function: its own name sits in the layer config
+            named = _FUNCTION_NAME.search(text)
+            name = named.group(1) if named else "a Python function"
+        if kind in _TRAINING_ONLY:
+            return ModelError(
+                f"model {path} was saved with the custom {kind} '{name}', a training-only setting that cannot be reloaded "
+                "without its code: build the same model without it, copy the weights over (set_weights), and save that"
+            )
+        return ModelError(
+            f"model {path} uses the custom {kind} '{name}', which gazesite cannot load or TensorFlow.js run: "
+            "rebuild the model from built-in Keras layers and activations, retrain, and save it again"
+        )
+    return ModelError(f"model {path} could not be loaded ({type(exc).__name__}: {exc}): expected a Keras model gazesite can read")
+
+
+def load_keras(path: Path) -> LoadedModel:
+    """Load any accepted format as a tf_keras model and check it maps face crops to (x, y)."""
+    path = Path(path)
+    kind = detect_format(path)
+    if kind == "tfjs":
+        raise ModelError(f"model {path} is already a TF.js model: pass it to 'gazesite build --model', there is nothing to convert")
+    from gazesite.tf_env import import_keras
+
+    keras = import_keras()
+    source = path / GAZESITE_KERAS_FILE if kind == "gazesite" else path
+    version = keras3_version(path) if kind == "keras" else None
+    try:
+        # Loaders warn about what they cannot restore; gazesite reports that itself, in one line.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = rebuild_keras3(path) if version else keras.models.load_model(source, compile=False)
+    except ModelError:
+        raise
+    except Exception as exc:  # Keras raises ValueError, TypeError, OSError...: all mean "cannot read"
+        raise unknown_object_error(source, exc) from None
+    if not isinstance(model, keras.Model):
+        raise ModelError(f"model {path} is a SavedModel without a Keras model inside: save the Keras model itself (model.save)")
+    check_model(model, path)
+    return LoadedModel(model, kind, version or keras.__version__ if kind != "savedmodel" else keras.__version__, path)
+
+
+def check_model(model: Any, path: Path) -> None:
+    """Raise ModelError unless the model takes (S, S, 1|3) crops, returns 2 values, and TF.js can run its layers."""
+    shape = tuple(model.input_shape[1:]) if not isinstance(model.input_shape, list) else None
+    if shape is None:
+        raise ModelError(f"model {path} has {len(model.input_shape)} inputs: gazesite feeds one face crop")
+    problem = input_shape_problem(shape)
+    if problem:
+        raise ModelError(f"model {path}: {problem}")
+    output = model.output_shape
+    if isinstance(output, list) or tuple(output[1:]) != (2,):
+        raise ModelError(f"model {path} outputs {output}: expected 2 values, the gaze point (x, y) in 0..1 of the screen")
+    for layer in model.layers:
+        if type(layer).__name__ in PYTHON_ONLY_LAYERS:
+            raise ModelError(
+                f"model {path}: layer '{layer.name}' ({type(layer).__name__}) holds Python code that TensorFlow.js cannot run: "
+                "replace it with built-in Keras layers"
+            )
+
+
+def rebuild_keras3(path: Path) -> Any:
+    """Load a Keras 3 model and rebuild it layer by layer in tf_keras, with the same weights."""
+    import keras as keras3  # Keras 3 itself, beside tf_keras
+
+    from gazesite.tf_env import import_keras
+
+    tf_keras = import_keras()
+    try:
+        original = keras3.saving.load_model(path, compile=False)
+    except Exception as exc:
+        raise unknown_object_error(path, exc) from None
+    layers = [layer for layer in original.layers if type(layer).__name__ != "InputLayer"]
+    if not _is_chain(original, layers):  # only a chain of layers translates one to one
+        raise ModelError(
+            f"model {path} is a Keras 3 model whose layers do not form a single chain: "
+            "save it with tf_keras (Keras 2), which TensorFlow.js can load directly"
+        )
+    inputs = tf_keras.Input(shape=tuple(original.input_shape[1:]), name="crop")
+    x = inputs
+    for layer in layers:
+        cls = getattr(tf_keras.layers, type(layer).__name__, None)
+        if cls is None:
+            raise ModelError(
+                f"model {path} uses the custom layer '{type(layer).__name__}', which TensorFlow.js cannot run: "
+                "rebuild the model from built-in Keras layers and save it again"
+            )
+        rebuilt = cls.from_config(_tf_keras_config(layer.get_config()))
+        x = rebuilt(x)
+        rebuilt.set_weights(layer.get_weights())
+    model = tf_keras.Model(inputs, x, name=original.name)
+    probe = np.random.default_rng(0).uniform(0, 1, (2, *original.input_shape[1:])).astype(np.float32)
+    difference = float(np.abs(np.asarray(original(probe)) - model(probe).numpy()).max())
+    if difference > REBUILD_TOLERANCE:
+        raise ModelError(f"model {path}: the tf_keras rebuild of this Keras 3 model predicts differently (|difference| {difference:.1e})")
+    return model
+
+
+def _is_chain(model: Any, layers: list[Any]) -> bool:
+    """True when every layer takes the previous layer's output and nothing else."""
+    if type(model).__name__ == "Sequential":
+        return True
+    for previous, layer in zip(layers, layers[1:]):
+        parents = {parent.operation.name for node in layer._inbound_nodes for parent in node.parent_nodes}
+        if parents != {previous.name}:
+            return False
+    return True
+
+
+def _tf_keras_config(config: dict[str, Any]) -> dict[str, Any]:
+    """Translate a Keras 3 layer config to tf_keras: plain dtypes, no training-only objects."""
+    translated = {}
+    for key, value in config.items():
+        if key == "dtype":
+            translated[key] = value.get("config", {}).get("name", "float32") if isinstance(value, dict) else value
+        elif isinstance(value, dict) and "class_name" in value:
+            # Initializers, regularizers, constraints: the weights are copied and
+            # inference never uses them, so tf_keras's defaults do.
+            continue
+        elif key in ("quantization_config", "build_config"):
+            continue
+        else:
+            translated[key] = value
+    return translated

@@ -1,0 +1,110 @@
+"""Bring your own model: every accepted format converts; every known trap is one clear line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gazesite.config import ConvertConfig
+from gazesite.convert import convert
+from gazesite.model import load_model
+from gazesite.model.inspection import inspect_model
+
+from . import own_models
+from .test_cli import assert_one_line_error, gazesite
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("own-models")
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "shape", "kind"),
+    [
+        ("tf_keras_64.h5", own_models.tf_keras_h5, (64, 64, 1), "h5"),
+        ("keras3.keras", own_models.keras3_file, (50, 50, 1), "keras"),
+        ("savedmodel", own_models.saved_model_dir, (50, 50, 1), "savedmodel"),
+        ("rgb.h5", lambda p: own_models.tf_keras_h5(p, (50, 50, 3)), (50, 50, 3), "h5"),
+    ],
+)
+def test_accepted_formats_convert(models: Path, name: str, make: Callable[[Path], Path], shape: tuple[int, int, int], kind: str) -> None:
+    path = make(models / name)
+    model = load_model(path)
+    assert model.format == kind and (model.crop_size, model.channels) == (shape[0], shape[2])
+    assert model.predict(own_models.random_crops(3, shape[0])).shape == (3, 2)
+
+    report = inspect_model(path)
+    assert report.buildable and report.input_shape == list(shape) and report.parameters > 0
+
+    out = models / f"{name}-tfjs"
+    result = convert(ConvertConfig(model=path, out=out, quantize="none"))
+    assert result.max_abs_diff < 1e-5
+    meta = json.loads((out / "model.json").read_text())["userDefinedMetadata"]["gazesite"]
+    assert meta["pipeline"]["crop_size"] == shape[0] and meta["pipeline"]["channels"] == shape[2]
+    assert meta["source_format"] == kind
+
+
+def test_keras3_rebuild_predicts_like_the_original(models: Path) -> None:
+    import keras
+
+    from gazesite.pipeline import crops_to_input
+
+    path = own_models.keras3_file(models / "k3-check.keras")
+    crops = own_models.random_crops(5, 50)
+    original = np.asarray(keras.saving.load_model(path, compile=False)(crops_to_input(crops)))
+    np.testing.assert_allclose(load_model(path).predict(crops), original, atol=1e-5)
+
+
+TRAPS = [
+    ("custom_layer.h5", own_models.custom_layer_h5, ("custom layer 'Brighten'", "built-in Keras layers")),
+    ("custom_activation.h5", own_models.custom_activation_h5, ("custom activation 'squashed'",)),
+    ("custom_regularizer.h5", own_models.custom_regularizer_h5, ("custom regularizer 'tiny_l1'", "training-only", "set_weights")),
+    ("lambda.h5", own_models.lambda_h5, ("Lambda", "Python code")),
+    ("three_outputs.h5", lambda p: own_models.tf_keras_h5(p, (50, 50, 1), outputs=3), ("outputs (None, 3)", "expected 2 values")),
+    ("not_square.h5", lambda p: own_models.tf_keras_h5(p, (50, 40, 1)), ("input shape (50, 40, 1)", "(S, S, 1)")),
+    ("too_small.h5", lambda p: own_models.tf_keras_h5(p, (12, 12, 1)), ("12px crops", "16 to 256px")),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "fragments"), TRAPS, ids=[t[0] for t in TRAPS])
+def test_traps_are_one_line_errors(models: Path, name: str, make: Callable[[Path], Path], fragments: tuple[str, ...], tmp_path: Path) -> None:
+    path = make(models / name)
+    result = gazesite("convert", path, "--out", tmp_path / "out")
+    assert_one_line_error(result, name, *fragments)
+    assert not (tmp_path / "out").exists()
+    report = inspect_model(path)
+    assert not report.buildable and all(f in report.problem for f in fragments)
+
+
+def test_build_rejects_a_trap_without_writing(models: Path, tmp_path: Path) -> None:
+    path = own_models.custom_layer_h5(models / "build_trap.h5")
+    result = gazesite("build", "--no-probe", "--target", "https://example.org/", "--model", path, "--out", tmp_path / "dist")
+    assert_one_line_error(result, "custom layer 'Brighten'")
+    assert not (tmp_path / "dist").exists()
+
+
+@pytest.mark.parametrize("content", [b"just some text", b"\x89HDF\r\n\x1a\nbroken", b"PK\x03\x04 not a zip"])
+def test_files_that_are_not_models(content: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "model.h5"
+    path.write_bytes(content)
+    result = gazesite("convert", path, "--out", tmp_path / "out")
+    assert_one_line_error(result, str(path))
+    assert not (tmp_path / "out").exists()
+
+
+def test_inspect_reports_a_trap_and_exits_non_zero(models: Path) -> None:
+    path = own_models.lambda_h5(models / "inspect_lambda.h5")
+    result = gazesite("inspect", path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "buildable:   no:" in result.stdout and "Lambda" in result.stdout
+
+
+def test_inspect_the_default_model() -> None:
+    result = gazesite("inspect", Path(__file__).parents[1] / "models" / "default")
+    assert result.returncode == 0
+    assert "(50, 50, 1)" in result.stdout and "51,010" in result.stdout and "buildable:   yes" in result.stdout
