@@ -8,6 +8,7 @@ lives in :data:`PIPELINE` and reaches JavaScript as JSON
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,14 @@ class PipelineSpec:
     pixel_scale: float = 255.0
     camera_width: int = 320
     camera_height: int = 240
+    # Live tracking (FaceTracker): after a face is found, search only near it,
+    # for faces of similar size, and the whole frame again every N frames or
+    # as soon as the face is lost. Small windows are the cascade's costliest
+    # scales, so this cuts detection time several-fold.
+    track_full_search_every: int = 10
+    track_margin: float = 0.5  # the search region: the last box grown by this fraction of its width per side
+    track_min_scale: float = 0.8  # face sizes searched: this to track_max_scale times the last width
+    track_max_scale: float = 1.25
 
 
 PIPELINE = PipelineSpec()
@@ -108,15 +117,15 @@ def to_gray(rgba: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgba, cv2.COLOR_RGBA2GRAY)
 
 
-def detect_faces(gray: np.ndarray) -> list[Box]:
-    """Return every face rectangle the Haar cascade finds in a grayscale frame."""
-    size = PIPELINE.min_face_size
+def detect_faces(gray: np.ndarray, min_size: int = PIPELINE.min_face_size, max_size: int = 0) -> list[Box]:
+    """Return every face rectangle the Haar cascade finds in a grayscale frame (max_size 0: no limit)."""
     faces = _cascade().detectMultiScale(
         gray,
         scaleFactor=PIPELINE.scale_factor,
         minNeighbors=PIPELINE.min_neighbors,
         flags=PIPELINE.detect_flags,
-        minSize=(size, size),
+        minSize=(min_size, min_size),
+        maxSize=(max_size, max_size),
     )
     return [tuple(int(v) for v in face) for face in faces]  # type: ignore[misc]
 
@@ -148,6 +157,54 @@ def process_frame(rgba: np.ndarray, spec: PipelineSpec = PIPELINE) -> FrameResul
     if face is None:
         return FrameResult(face=None, crop=None)
     return FrameResult(face=face, crop=crop_face(gray, face, spec))
+
+
+class FaceTracker:
+    """Find the face frame after frame, searching near the last one (the page's live loop does the same).
+
+    Deterministic for a given sequence of frames, and written step for step
+    like ``FaceTracker`` in assets/app/pipeline.js, so Python and the page
+    agree on every frame of a sequence, not only on single frames.
+    """
+
+    def __init__(self, spec: PipelineSpec = PIPELINE) -> None:
+        self.spec = spec
+        self.last: Box | None = None
+        self.tracked_frames = 0  # frames since the last full-frame search
+
+    def search_region(self, width: int, height: int) -> Box:
+        """The part of the frame to search, from the last face: (x, y, w, h)."""
+        assert self.last is not None
+        x, y, w, h = self.last
+        margin = math.floor(w * self.spec.track_margin)
+        x0, y0 = max(0, x - margin), max(0, y - margin)
+        x1, y1 = min(width, x + w + margin), min(height, y + h + margin)
+        return x0, y0, x1 - x0, y1 - y0
+
+    def find(self, gray: np.ndarray) -> Box | None:
+        """Return the face in this frame (None if there is none) and remember it."""
+        spec = self.spec
+        if self.last is not None and self.tracked_frames < spec.track_full_search_every:
+            rx, ry, rw, rh = self.search_region(gray.shape[1], gray.shape[0])
+            width = self.last[2]
+            low = max(spec.min_face_size, math.floor(width * spec.track_min_scale))
+            high = max(low, math.ceil(width * spec.track_max_scale))
+            found = detect_faces(gray[ry : ry + rh, rx : rx + rw], low, high)
+            face = pick_face([(x + rx, y + ry, w, h) for x, y, w, h in found])
+            if face is not None:
+                self.last = face
+                self.tracked_frames += 1
+                return face
+        # No face yet, time for a full search, or the face left the region.
+        self.last = pick_face(detect_faces(gray))
+        self.tracked_frames = 0
+        return self.last
+
+    def process(self, rgba: np.ndarray) -> FrameResult:
+        """The whole pipeline on the next frame of a sequence."""
+        gray = to_gray(rgba)
+        face = self.find(gray)
+        return FrameResult(face=face, crop=None if face is None else crop_face(gray, face, self.spec))
 
 
 def crops_to_input(crops: np.ndarray, channels: int = 1) -> np.ndarray:

@@ -10,7 +10,7 @@ import { StateError, describeError } from './errors.js';
 import { Heatmap } from './heatmap.js';
 import { checkLibraries, loadAll } from './loader.js';
 import { CalibrationOverlay } from './overlay.js';
-import { FramePipeline } from './pipeline.js';
+import { FaceTracker, FramePipeline } from './pipeline.js';
 import { SampleLog } from './samples.js';
 import { MovingAverage } from './smoothing.js';
 import { Tracker } from './tracker.js';
@@ -145,7 +145,24 @@ window.addEventListener('unhandledrejection', (event) => setState('error', `Unex
  */
 async function processFrame(imageData) {
   await ready;
-  const result = await app.pipeline.run(imageData);
+  return describeResult(await app.pipeline.run(imageData));
+}
+
+/**
+ * Run a sequence of frames as the live loop does, following the face from
+ * frame to frame (a fresh FaceTracker per call, so calls do not affect each
+ * other or the live loop). Resolves with one processFrame-shaped result per frame.
+ */
+async function trackFrames(images) {
+  await ready;
+  const tracker = new FaceTracker(app.pipeline.spec);
+  const results = [];
+  for (const image of images) results.push(describeResult(await app.pipeline.run(image, tracker)));
+  return results;
+}
+
+// A pipeline result as the test API hands it out: plain arrays, the calibrated point, the stage timings.
+function describeResult(result) {
   const { face, crop, gaze } = result;
   const calibrated = app.calibration.apply(result);
   return { face, crop: crop && Array.from(crop), gaze, calibrated, timings: { ...app.pipeline.timings } };
@@ -168,6 +185,7 @@ async function calibrate(samples) {
 window.gazesite = Object.freeze({
   ready,
   processFrame,
+  trackFrames,
   calibrate,
   /** Forget the calibration (memory and storage); gaze is raw again. */
   resetCalibration: async () => {

@@ -7,13 +7,61 @@
  * OpenCV's rectangle order differs between runs and between Python and JS,
  * so "the first face" would not be reproducible. Returns [x, y, w, h] or null.
  */
-export function pickFace(faces) {
+export function pickFace(faces, offsetX = 0, offsetY = 0) {
   let best = null;
   for (let i = 0; i < faces.size(); i += 1) {
     const face = faces.get(i);
     if (best === null || isBetterFace(face, best)) best = face;
   }
-  return best && [best.x, best.y, best.width, best.height];
+  // The offset places a face found in a region of the frame; adding the same
+  // offset to every rectangle leaves the choice unchanged.
+  return best && [best.x + offsetX, best.y + offsetY, best.width, best.height];
+}
+
+/**
+ * Where to look for the face in a stream of frames: the twin of
+ * gazesite.pipeline.FaceTracker, step for step, so a sequence of frames
+ * gives the same boxes in Python and here. After a face is found, only the
+ * region around it is searched, for faces of similar size (the cascade's
+ * small windows are its costliest work), and the whole frame again every
+ * `track_full_search_every` frames or as soon as the face is lost.
+ */
+export class FaceTracker {
+  constructor(spec) {
+    this.spec = spec;
+    this.reset();
+  }
+
+  /** Forget the face: the next frame gets a full search. */
+  reset() {
+    this.last = null;
+    this.trackedFrames = 0;
+  }
+
+  /** True when the next frame may search near the last face only. */
+  get tracking() {
+    return this.last !== null && this.trackedFrames < this.spec.track_full_search_every;
+  }
+
+  /** The region [x, y, w, h] to search and the face sizes [low, high] to accept, from the last face. */
+  searchWindow(width, height) {
+    const { spec } = this;
+    const [x, y, w, h] = this.last;
+    const margin = Math.floor(w * spec.track_margin);
+    const x0 = Math.max(0, x - margin);
+    const y0 = Math.max(0, y - margin);
+    const x1 = Math.min(width, x + w + margin);
+    const y1 = Math.min(height, y + h + margin);
+    const low = Math.max(spec.min_face_size, Math.floor(w * spec.track_min_scale));
+    const high = Math.max(low, Math.ceil(w * spec.track_max_scale));
+    return { region: [x0, y0, x1 - x0, y1 - y0], low, high };
+  }
+
+  /** Remember the outcome of a frame: found near the last face, or by a full search. */
+  update(face, fullSearch) {
+    this.last = face;
+    this.trackedFrames = fullSearch ? 0 : this.trackedFrames + 1;
+  }
 }
 
 function isBetterFace(a, b) {
@@ -70,10 +118,12 @@ export class FramePipeline {
   }
 
   /**
-   * Find the face and cut its crop (synchronous, OpenCV only).
+   * Find the face and cut its crop (synchronous, OpenCV only). Without a
+   * tracker every frame gets a full search (processFrame); with one, the
+   * search follows the face (the live loop).
    * Returns {face: [x, y, w, h], crop: Uint8Array} or {face: null, crop: null}.
    */
-  detect(image) {
+  detect(image, tracker = null) {
     const { cv, spec } = this;
     const { width, height, data } = image;
     if (!Number.isInteger(width) || !Number.isInteger(height) || data?.length !== width * height * 4) {
@@ -87,10 +137,7 @@ export class FramePipeline {
     const began = performance.now();
     this.rgba.data.set(data);
     cv.cvtColor(this.rgba, this.gray, cv.COLOR_RGBA2GRAY);
-    this.cascade.detectMultiScale(
-      this.gray, this.faces, spec.scale_factor, spec.min_neighbors, spec.detect_flags, this.minSize, this.maxSize,
-    );
-    const face = pickFace(this.faces);
+    const face = tracker === null ? this.searchAll() : this.follow(tracker);
     const detected = performance.now();
     this.timings = { detection: detected - began, preprocessing: 0, inference: 0 };
     if (face === null) return { face: null, crop: null };
@@ -106,6 +153,39 @@ export class FramePipeline {
     const crop = this.crop.data.slice();
     this.timings.preprocessing = performance.now() - detected;
     return { face, crop };
+  }
+
+  /** The face in the whole frame, or null. */
+  searchAll() {
+    const { spec } = this;
+    this.cascade.detectMultiScale(
+      this.gray, this.faces, spec.scale_factor, spec.min_neighbors, spec.detect_flags, this.minSize, this.maxSize,
+    );
+    return pickFace(this.faces);
+  }
+
+  /** The face near the tracker's last one, else from a full search; the tracker learns the outcome. */
+  follow(tracker) {
+    const { cv, spec } = this;
+    if (tracker.tracking) {
+      const { region, low, high } = tracker.searchWindow(this.gray.cols, this.gray.rows);
+      const part = this.gray.roi(new cv.Rect(...region));
+      try {
+        this.cascade.detectMultiScale(
+          part, this.faces, spec.scale_factor, spec.min_neighbors, spec.detect_flags, new cv.Size(low, low), new cv.Size(high, high),
+        );
+      } finally {
+        part.delete();
+      }
+      const face = pickFace(this.faces, region[0], region[1]);
+      if (face !== null) {
+        tracker.update(face, false);
+        return face;
+      }
+    }
+    const face = this.searchAll();
+    tracker.update(face, true);
+    return face;
   }
 
   /**
@@ -141,8 +221,8 @@ export class FramePipeline {
   }
 
   /** The whole pipeline on one RGBA frame: {face, crop: Uint8Array | null, gaze: [x, y] | null, features: Float32Array | null}. */
-  async run(image) {
-    const { face, crop } = this.detect(image);
+  async run(image, tracker = null) {
+    const { face, crop } = this.detect(image, tracker);
     if (face === null) return { face: null, crop: null, gaze: null, features: null };
     return { face, crop, ...(await this.predict(crop)) };
   }

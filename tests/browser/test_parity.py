@@ -85,3 +85,53 @@ def test_page_matches_python(backend: str, site: dict[str, Any], frames: list[tu
     print(f"\nparity {site['quantize']}/{backend}: {len(frames)} frames, {len(with_face)} with a face, max |gaze difference| {worst:.2e}")
     problems.assert_none()
     page.context.close()
+
+
+TRACK_IN_PAGE = """async (frames) => {
+  const images = frames.map(({width, height, data}) =>
+    new ImageData(Uint8ClampedArray.from(atob(data), c => c.charCodeAt(0)), width, height));
+  return await window.gazesite.trackFrames(images);
+}"""
+
+
+def moving_sequence() -> list[np.ndarray]:
+    """A person moving about, leaving the frame for a moment, then someone else."""
+    from gazesite import synthetic
+
+    rng = np.random.default_rng(8)
+    first, second = synthetic.random_identity(rng), synthetic.random_identity(rng)
+    frames = []
+    for person, count in ((first, 26), (None, 3), (second, 14)):
+        for _ in range(count):
+            if person is None:
+                frames.append(np.full((240, 320, 4), 120, np.uint8))
+                continue
+            person = synthetic.jitter(person, rng)  # drifts: every frame moves a little from the last
+            frames.append(synthetic.render_face(person, (float(rng.uniform()), float(rng.uniform())), rng))
+    return frames
+
+
+def test_tracked_sequence_matches_python(site: dict[str, Any], chromium: Any) -> None:
+    from gazesite.pipeline import FaceTracker
+
+    frames = moving_sequence()
+    tracker = FaceTracker()
+    expected, tracked = [], 0
+    for frame in frames:
+        expected.append(tracker.process(frame))
+        tracked += tracker.tracked_frames > 0
+    assert tracked >= len(frames) // 2, "the sequence must exercise the near-face search"
+    assert sum(r.face is None for r in expected) >= 3
+
+    page, problems = open_ready(chromium, site["server"].url + "?backend=wasm")
+    page.evaluate("window.gazesite.stop()")
+    results = page.evaluate(TRACK_IN_PAGE, [rgba_payload(f) for f in frames])
+    with_face = [i for i, r in enumerate(expected) if r.crop is not None]
+    python_gaze = dict(zip(with_face, python_predictions(site, np.stack([expected[i].crop for i in with_face]))))
+    for index, (want, got) in enumerate(zip(expected, results)):
+        assert got["face"] == (list(want.face) if want.face else None), f"frame {index}"
+        if want.crop is not None:
+            assert np.array_equal(np.array(got["crop"]).reshape(want.crop.shape), want.crop), f"frame {index}"
+            assert float(np.abs(np.array(got["gaze"]) - python_gaze[index]).max()) <= GAZE_TOLERANCE["wasm"]
+    problems.assert_none()
+    page.context.close()
