@@ -30,7 +30,7 @@ from gazesite.vendor import VendoredFile, gather_vendor
 log = logging.getLogger(__name__)
 
 #: Bumped when the conversion changes, so cached conversions are redone.
-CONVERSION_ID = "gazesite-convert-1 tensorflowjs-4.22.0"
+CONVERSION_ID = "gazesite-convert-2 tensorflowjs-4.22.0"
 #: The first-party page code, copied from assets/ into dist/app/.
 APP_DIR = "app"
 SAMPLE_FORMAT = {"name": "gazesite-samples", "version": 1}
@@ -123,7 +123,8 @@ def conversion_key(model: Path, quantize: str) -> str:
         digest.update(part.encode() + b"\0")
     files = [model] if model.is_file() else sorted(p for p in model.rglob("*") if p.is_file())
     for path in files:
-        digest.update(path.relative_to(model).as_posix().encode() + b"\0" if path != model else b"")
+        if path != model:  # a folder's files are named too, so a rename changes the key
+            digest.update(path.relative_to(model).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()[:24]
 

@@ -66,7 +66,7 @@ class ConvertConfig:
         if self.shard_size < 1024:
             problems.append(f"--shard-size {self.shard_size}: expected at least 1024 bytes")
         if not self.model.exists():
-            problems.append(f"model {self.model}: does not exist (expected a folder made by 'gazesite train')")
+            problems.append(f"model {self.model}: does not exist (expected a gazesite model directory, a Keras .h5/.keras file or a SavedModel)")
         if self.out.exists() and not self.out.is_dir():
             problems.append(f"--out {self.out}: exists and is not a directory")
         if problems:
@@ -125,7 +125,9 @@ class BuildConfig:
         if problem:
             problems.append(f"--target {self.target!r}: {problem}")
         if not self.model.exists():
-            problems.append(f"--model {self.model}: does not exist (expected a gazesite model directory or a TF.js model directory)")
+            problems.append(
+                f"--model {self.model}: does not exist (expected a gazesite or TF.js model directory, a Keras .h5/.keras file or a SavedModel)"
+            )
         if self.quantize not in QUANTIZATIONS:
             problems.append(f"--quantize {self.quantize!r}: expected one of {', '.join(QUANTIZATIONS)}")
         if self.backend not in BACKENDS:

@@ -36,7 +36,7 @@ def test_help_lists_the_commands() -> None:
 
 def test_missing_model(tmp_path: Path) -> None:
     result = gazesite("convert", tmp_path / "no-such-model", "--out", tmp_path / "out")
-    assert_one_line_error(result, "no-such-model", "does not exist", "gazesite train")
+    assert_one_line_error(result, "no-such-model", "does not exist", "gazesite model directory")
     assert not (tmp_path / "out").exists()
 
 
