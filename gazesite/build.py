@@ -20,6 +20,8 @@ from typing import Any
 import gazesite
 from gazesite.config import BuildConfig, ConvertConfig
 from gazesite.errors import GazesiteError, ModelError
+from gazesite.model.dataset import FORMAT_NAME as DATASET_FORMAT_NAME
+from gazesite.model.dataset import FORMAT_VERSION as DATASET_FORMAT_VERSION
 from gazesite.paths import assets_dir
 from gazesite.pipeline import cascade_path, input_shape_problem, pipeline_constants, spec_for_input_shape
 from gazesite.probe import FrameCheck, probe_target
@@ -209,6 +211,8 @@ def page_settings(config: BuildConfig, model_dir: Path, model_json: dict[str, An
             "tfjs-backend-wasm-threaded-simd.wasm": by_key["tfjs-backend-wasm-simd.wasm"],
         },
         "sampleFormat": SAMPLE_FORMAT,
+        # The page writes calibration and recording crops in the same format `gazesite train --data` reads.
+        "datasetFormat": {"name": DATASET_FORMAT_NAME, "version": DATASET_FORMAT_VERSION},
     }
 
 

@@ -8,7 +8,7 @@ export function readConfig(doc = document) {
   const element = doc.getElementById('gazesite-config');
   if (!element) throw new Error('the page has no #gazesite-config settings: rebuild it with gazesite build');
   const config = JSON.parse(element.textContent);
-  for (const key of ['pipeline', 'model', 'cascade', 'wasmPaths', 'sampleFormat', 'calibration']) {
+  for (const key of ['pipeline', 'model', 'cascade', 'wasmPaths', 'sampleFormat', 'datasetFormat', 'calibration']) {
     if (!config[key]) throw new Error(`the page settings lack "${key}": rebuild the site with this gazesite version`);
   }
   return Object.freeze(config);

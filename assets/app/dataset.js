@@ -2,8 +2,6 @@
 // recordings of this page session), exported in the project's dataset
 // format (README, "Dataset format"), which `gazesite train --data` reads.
 
-const FORMAT = 'gazesite-dataset';
-const VERSION = 1;
 // btoa takes a binary string; String.fromCharCode(...bytes) on megabytes
 // overflows the call stack, so bytes go through in chunks. A multiple of 3
 // bytes encodes to base64 without padding, so the pieces join into one string.
@@ -22,8 +20,9 @@ const clamp01 = (value) => Math.min(1, Math.max(0, value));
 
 export class Dataset {
   /** `cropSize`, `pipelineVersion` and `modelHash` come from the build's config; `onChange(count)` hears every addition. */
-  constructor({ cropSize, pipelineVersion, modelHash, onChange = () => {} }) {
-    Object.assign(this, { cropSize, pipelineVersion, modelHash, onChange });
+  /** `format` is the build's {name, version} of the dataset format (gazesite.model.dataset). */
+  constructor({ format, cropSize, pipelineVersion, modelHash, onChange = () => {} }) {
+    Object.assign(this, { format, cropSize, pipelineVersion, modelHash, onChange });
     this.crops = [];
     this.targets = [];
     this.parts = [];
@@ -57,8 +56,8 @@ export class Dataset {
     const bytes = new Uint8Array(this.count * size);
     this.crops.forEach((crop, i) => bytes.set(crop, i * size));
     return {
-      format: FORMAT,
-      version: VERSION,
+      format: this.format.name,
+      version: this.format.version,
       crop_size: this.cropSize,
       count: this.count,
       crops: base64(bytes),

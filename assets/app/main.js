@@ -93,6 +93,7 @@ async function boot() {
   });
   app.calibration.restore();
   app.dataset = new Dataset({
+    format: config.datasetFormat,
     cropSize: spec.crop_size, pipelineVersion: spec.version, modelHash: config.model.hash ?? null, onChange: updateCalibrationControls,
   });
   app.tracker = new Tracker({
