@@ -75,19 +75,21 @@ export function showFrameRefused(notice, reason) {
   notice.hidden = false;
 }
 
+/** Look up buttons by id ({name: id}) and call handlers[name] on each click; returns {name: button}. */
+function bindButtons(doc, ids, handlers) {
+  const buttons = {};
+  for (const [name, id] of Object.entries(ids)) {
+    buttons[name] = doc.getElementById(id);
+    buttons[name].addEventListener('click', () => handlers[name]());
+  }
+  return buttons;
+}
+
 /** Wire the toolbar buttons to handlers: {start, stop, clear, json, csv, png}. */
 export function bindControls(doc, handlers) {
-  const buttons = {
-    start: doc.getElementById('start'),
-    stop: doc.getElementById('stop'),
-    clear: doc.getElementById('clear'),
-    json: doc.getElementById('download-json'),
-    csv: doc.getElementById('download-csv'),
-    png: doc.getElementById('download-png'),
-  };
-  for (const [name, button] of Object.entries(buttons)) {
-    button.addEventListener('click', () => handlers[name]());
-  }
+  const buttons = bindButtons(doc, {
+    start: 'start', stop: 'stop', clear: 'clear', json: 'download-json', csv: 'download-csv', png: 'download-png',
+  }, handlers);
   return {
     /** Enable Start or Stop to match the camera state; nothing starts before the pipeline has loaded. */
     update(state, loaded) {
@@ -106,15 +108,9 @@ export function bindControls(doc, handlers) {
  * once something is kept (its label counts the crops).
  */
 export function bindCalibrationControls(doc, handlers) {
-  const buttons = {
-    calibrate: doc.getElementById('calibrate'),
-    record: doc.getElementById('record'),
-    reset: doc.getElementById('calibration-reset'),
-    dataset: doc.getElementById('download-dataset'),
-  };
-  for (const [name, button] of Object.entries(buttons)) {
-    button.addEventListener('click', () => handlers[name]());
-  }
+  const buttons = bindButtons(doc, {
+    calibrate: 'calibrate', record: 'record', reset: 'calibration-reset', dataset: 'download-dataset',
+  }, handlers);
   return {
     update({ loaded, busy, calibrated, kept }) {
       buttons.calibrate.disabled = !loaded || busy;

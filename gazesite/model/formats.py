@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 
 from gazesite.errors import ModelError
+from gazesite.model import KERAS_FILE
 from gazesite.pipeline import input_shape_problem
 
-GAZESITE_KERAS_FILE = "model.h5"
 #: Layers that hold Python code or raw TensorFlow ops: TF.js cannot run them.
 PYTHON_ONLY_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda"}
 #: How close a rebuilt Keras 3 model must predict to the original.
@@ -53,11 +53,11 @@ def detect_format(path: Path) -> str:
     if path.is_dir():
         if (path / "model.json").is_file():
             return "tfjs"
-        if (path / GAZESITE_KERAS_FILE).is_file():
+        if (path / KERAS_FILE).is_file():
             return "gazesite"
         if (path / "saved_model.pb").is_file():
             return "savedmodel"
-        raise ModelError(f"model {path} is a folder without model.json, {GAZESITE_KERAS_FILE} or saved_model.pb: {expected}")
+        raise ModelError(f"model {path} is a folder without model.json, {KERAS_FILE} or saved_model.pb: {expected}")
     head = path.read_bytes()[:8]
     if head.startswith(b"\x89HDF\r\n\x1a\n"):
         return "h5"
@@ -107,7 +107,7 @@ def load_keras(path: Path) -> LoadedModel:
     from gazesite.tf_env import import_keras
 
     keras = import_keras()
-    source = path / GAZESITE_KERAS_FILE if kind == "gazesite" else path
+    source = path / KERAS_FILE if kind == "gazesite" else path
     version = keras3_version(path) if kind == "keras" else None
     try:
         # Loaders warn about what they cannot restore; gazesite reports that itself, in one line.
