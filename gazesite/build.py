@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import gazesite
+from gazesite.bounded import InputError, read_json_object
 from gazesite.config import BuildConfig, ConvertConfig
 from gazesite.errors import GazesiteError, ModelError
 from gazesite.model.dataset import FORMAT_NAME as DATASET_FORMAT_NAME
@@ -64,7 +65,7 @@ def build(config: BuildConfig) -> Path:
 
     files = SiteFiles()
     model_dir = gather_model(config)
-    model_json = json.loads((model_dir / "model.json").read_text())
+    model_json = read_model_json(model_dir)
     for shard in sorted(p for p in model_dir.iterdir() if p.suffix == ".bin"):
         files.copies[f"model/{shard.name}"] = shard
     files.copies["model/model.json"] = model_dir / "model.json"
@@ -131,33 +132,55 @@ def conversion_key(model: Path, quantize: str) -> str:
     return digest.hexdigest()[:24]
 
 
+def read_model_json(model: Path) -> dict[str, Any]:
+    """Read a TF.js model directory's model.json within the JSON bounds, or raise ModelError."""
+    try:
+        return read_json_object(model / "model.json")
+    except InputError as exc:
+        raise ModelError(f"model {model}/model.json {exc}: expected a TF.js layers model") from None
+
+
+def gazesite_metadata(model_json: dict[str, Any]) -> dict[str, Any]:
+    """Return what gazesite stored in model.json's userDefinedMetadata ({} if nothing usable)."""
+    meta = model_json.get("userDefinedMetadata")
+    meta = meta.get("gazesite") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
 def tfjs_input_shape(model_json: dict[str, Any]) -> tuple[Any, ...]:
-    """Return a TF.js layers model's input shape (without the batch axis)."""
-    meta = model_json.get("userDefinedMetadata", {}).get("gazesite", {})
-    if meta.get("input_shape"):
-        return tuple(meta["input_shape"])
-    config = model_json["modelTopology"]["model_config"]["config"]
-    layers = config["layers"] if isinstance(config, dict) else config
-    first = layers[0]["config"]
-    return tuple(first.get("batch_input_shape") or first.get("batch_shape"))[1:]
+    """Return a TF.js layers model's input shape (without the batch axis); ValueError if model.json does not say."""
+    shape = gazesite_metadata(model_json).get("input_shape")
+    if not shape:
+        try:
+            config = model_json["modelTopology"]["model_config"]["config"]
+            layers = config["layers"] if isinstance(config, dict) else config
+            first = layers[0]["config"]
+            shape = (first.get("batch_input_shape") or first.get("batch_shape"))[1:]
+        except (KeyError, IndexError, TypeError, AttributeError):
+            shape = None
+    if not isinstance(shape, list):
+        raise ValueError("its input shape cannot be read from model.json")
+    return tuple(shape)
 
 
 def check_tfjs_model(model: Path) -> None:
     """Raise ModelError unless ``model`` holds a TF.js layers model with all its shards."""
+    model_json = read_model_json(model)
     try:
-        model_json = json.loads((model / "model.json").read_text())
         paths = [p for group in model_json["weightsManifest"] for p in group["paths"]]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ModelError(f"--model {model}/model.json is not a TF.js layers model ({exc})") from None
+    except (KeyError, TypeError) as exc:
+        raise ModelError(f"--model {model}/model.json is not a TF.js layers model (no weightsManifest paths: {exc})") from None
     if model_json.get("format") != "layers-model":
         raise ModelError(f"--model {model}/model.json has format {model_json.get('format')!r}, expected 'layers-model'")
+    if not all(isinstance(p, str) for p in paths):
+        raise ModelError(f"--model {model}/model.json is not a TF.js layers model (its weight paths are not all strings)")
     missing = [p for p in paths if not (model / p).is_file()]
     if missing:
         raise ModelError(f"--model {model}: weight files {', '.join(missing)} are missing")
     try:
         problem = input_shape_problem(tfjs_input_shape(model_json))
-    except (KeyError, IndexError, TypeError):
-        problem = "its input shape cannot be read from model.json"
+    except ValueError as exc:
+        problem = str(exc)
     if problem:
         raise ModelError(f"--model {model}: {problem}")
 
@@ -183,7 +206,7 @@ def model_hash(model_dir: Path) -> str:
 
 def page_settings(config: BuildConfig, model_dir: Path, model_json: dict[str, Any], vendor: list[VendoredFile], frame_check: FrameCheck) -> dict[str, Any]:
     """Return the settings the page's JavaScript reads, the single source for both sides."""
-    meta = model_json.get("userDefinedMetadata", {}).get("gazesite", {})
+    meta = gazesite_metadata(model_json)
     by_key = {v.key: f"vendor/{v.name}" for v in vendor}
     return {
         "version": gazesite.__version__,

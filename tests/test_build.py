@@ -230,3 +230,43 @@ def test_serve_needs_a_built_site(tmp_path: Path) -> None:
 
 def test_default_model_is_shipped() -> None:
     assert (default_model_dir() / "model.h5").is_file()
+
+
+def nested(depth: int) -> str:
+    """A JSON array nested ``depth`` levels deep."""
+    return "[" * depth + "]" * depth
+
+
+BAD_MODEL_JSON = {
+    "invalid": ("{not json", "is not valid JSON"),
+    "list": ("[1, 2, 3]", "is not a JSON object"),
+    "deep": (nested(100_000), "nested deeper than 100 levels"),
+    "deep-inside": ('{"format": "layers-model", "modelTopology": ' + nested(500) + "}", "nested deeper than 100 levels"),
+    "huge": (" " * (16 * 1024 * 1024) + "{}", "larger than 16 MiB"),
+}
+
+
+def model_json_dir(tmp_path: Path, text: str) -> Path:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.json").write_text(text)
+    return model
+
+
+@pytest.mark.parametrize("command", ["inspect", "build"])
+@pytest.mark.parametrize("case", BAD_MODEL_JSON, ids=list(BAD_MODEL_JSON))
+def test_hostile_model_json_is_one_line(case: str, command: str, tmp_path: Path) -> None:
+    text, message = BAD_MODEL_JSON[case]
+    model = model_json_dir(tmp_path, text)
+    args = ("inspect", model) if command == "inspect" else ("build", "--no-probe", "--target", TARGET, "--model", model, "--out", tmp_path / "dist")
+    assert_one_line_error(gazesite(*args), str(model), message)
+    assert not (tmp_path / "dist").exists()
+
+
+def test_model_json_of_the_wrong_shape_is_not_buildable(tmp_path: Path) -> None:
+    model = model_json_dir(tmp_path, '{"format": "layers-model", "weightsManifest": {"paths": 1}, "userDefinedMetadata": []}')
+    result = gazesite("inspect", model)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "buildable:   no: --model" in result.stdout and "not a TF.js layers model" in result.stdout
+    result = gazesite("build", "--no-probe", "--target", TARGET, "--model", model, "--out", tmp_path / "dist")
+    assert_one_line_error(result, str(model), "not a TF.js layers model")

@@ -104,3 +104,28 @@ def test_gzip_of_a_valid_file_loads(tmp_path: Path) -> None:
     path = tmp_path / "x.gz"
     path.write_bytes(gzip.compress(json.dumps(valid_object()).encode()))
     assert len(load_dataset(path)) == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"format": "gazesite-dataset", "metadata": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested deeper than 100 levels"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested deeper than 100 levels"),
+        (b"[1, 2, 3]", '"format" must be "gazesite-dataset"'),
+    ],
+    ids=["deep-metadata", "deep-array", "list"],
+)
+def test_hostile_json_is_a_named_problem(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_bytes(content)
+    with pytest.raises(DatasetError) as info:
+        load_dataset(path)
+    assert message in info.value.message and str(path) in info.value.message
+
+
+def test_deeply_nested_dataset_is_one_line_on_the_command_line(tmp_path: Path) -> None:
+    from .test_cli import assert_one_line_error, gazesite
+
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    assert_one_line_error(gazesite("dataset", "info", path), str(path), "nested deeper than 100 levels")

@@ -5,7 +5,6 @@ Importing this package does not import TensorFlow; :func:`load_model` does.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +59,10 @@ def load_model(path: Path | str) -> GazeModel:
     metadata: dict[str, Any] = {}
     metadata_path = path / METADATA_FILE
     if loaded.format == "gazesite" and metadata_path.is_file():
+        from gazesite.bounded import InputError, read_json_object
+
         try:
-            metadata = json.loads(metadata_path.read_text())
-        except ValueError as exc:
-            raise ModelError(f"model {path}: {METADATA_FILE} is not valid JSON ({exc})") from None
+            metadata = read_json_object(metadata_path)
+        except InputError as exc:
+            raise ModelError(f"model {path}: {METADATA_FILE} {exc}") from None
     return GazeModel(loaded.keras_model, metadata, path, loaded.format)

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from gazesite.bounded import MAX_DATASET_BYTES, InputError, parse_json, read_bounded
 from gazesite.errors import DatasetError
 from gazesite.pipeline import PIPELINE, PIPELINE_VERSION
 
@@ -104,15 +105,17 @@ def load_dataset(path: Path) -> Dataset:
     """Read and validate a dataset file; raise DatasetError naming the file and the problem."""
     path = Path(path)
     expected = f"expected a {FORMAT_NAME} JSON file (see README, 'Dataset format')"
-    if not path.is_file():
+    if not path.exists():
         raise DatasetError(f"dataset {path} does not exist: {expected}")
     try:
-        raw = path.read_bytes()
+        raw = read_bounded(path, MAX_DATASET_BYTES)
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
-        obj = json.loads(raw)
-    except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
+        obj = parse_json(raw)
+    except (OSError, EOFError) as exc:
         raise DatasetError(f"dataset {path} is not readable JSON ({exc}): {expected}") from None
+    except InputError as exc:
+        raise DatasetError(f"dataset {path} {exc}: {expected}") from None
     return dataset_from_json(obj, str(path))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,10 +77,10 @@ def inspect_model(path: Path) -> ModelReport:
 
 def inspect_tfjs(path: Path) -> ModelReport:
     """Describe a TF.js layers model from its model.json alone."""
-    from gazesite.build import check_tfjs_model, tfjs_input_shape
+    from gazesite.build import check_tfjs_model, read_model_json, tfjs_input_shape
 
     report = ModelReport(path, "tfjs")
-    model_json = json.loads((path / "model.json").read_text())
+    model_json = read_model_json(path)  # not JSON at all: a one-line error
     try:
         check_tfjs_model(path)
     except ModelError as exc:
@@ -94,6 +93,6 @@ def inspect_tfjs(path: Path) -> ModelReport:
         weights = [w for group in model_json["weightsManifest"] for w in group["weights"]]
         report.parameters = int(sum(np.prod(w["shape"]) for w in weights))
         report.output_shape = [2]
-    except (KeyError, IndexError, TypeError, ValueError):
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
         report.problem = report.problem or "model.json does not describe a layers model gazesite can read"
     return report

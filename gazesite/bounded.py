@@ -1,0 +1,106 @@
+"""Read what users hand gazesite within fixed bounds: file type, size and JSON nesting depth.
+
+Every JSON document a user supplies (model.json, a Keras model config,
+metadata.json, a dataset, an earlier build.json) is read through here, so a
+broken or hostile file costs at most these limits and ends in a one-line
+error, never a hang, a memory blow-up or a traceback. The limits are
+documented in the README ("Limits").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+MIB = 1024 * 1024
+#: Largest JSON document read from a user: model.json, a Keras config, metadata.json, build.json.
+MAX_JSON_BYTES = 16 * MIB
+#: Deepest nesting of JSON arrays and objects; real model configs stay below 20.
+MAX_JSON_DEPTH = 100
+#: Largest dataset file, as JSON after decompression: about 78,000 crops of 50x50.
+MAX_DATASET_BYTES = 256 * MIB
+
+
+class InputError(ValueError):
+    """An input gazesite will not read; the message completes "<the input> ...", e.g. "is larger than 16 MiB"."""
+
+
+def size_text(count: int) -> str:
+    """Write a byte count the way the README does: "16 MiB"."""
+    return f"{count // MIB} MiB" if count >= MIB and count % MIB == 0 else f"{count:,} bytes"
+
+
+def require_regular_file(path: Path) -> os.stat_result:
+    """Return the file's status, or raise InputError for a device, a FIFO, a socket or a folder."""
+    try:
+        status = os.stat(path)  # follows symlinks: what counts is what would be read
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise InputError("is not a regular file")
+    return status
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """Return the bytes of a regular file of at most ``limit`` bytes."""
+    if require_regular_file(path).st_size > limit:
+        raise InputError(f"is larger than {size_text(limit)}")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})") from None
+    if len(data) > limit:  # it grew after the size check
+        raise InputError(f"is larger than {size_text(limit)}")
+    return data
+
+
+def parse_json(data: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse JSON, refusing documents nested deeper than ``max_depth``."""
+    try:
+        value = json.loads(data)
+    except RecursionError:  # the C parser gives up near the interpreter's recursion limit
+        raise InputError(f"is nested deeper than {max_depth} levels") from None
+    except ValueError as exc:  # also UnicodeDecodeError and over-long integers
+        raise InputError(f"is not valid JSON ({exc})") from None
+    if nesting_depth(value, max_depth) > max_depth:
+        raise InputError(f"is nested deeper than {max_depth} levels")
+    return value
+
+
+def nesting_depth(value: Any, stop_after: int = MAX_JSON_DEPTH) -> int:
+    """Return how deep arrays and objects nest in ``value`` (a scalar is 0), counting no further than ``stop_after`` + 1."""
+    deepest = 0
+    pending = [(value, 1)]
+    while pending:  # a loop, not recursion: the depth is what is being checked
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > stop_after:
+            break
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def read_json(path: Path, limit: int = MAX_JSON_BYTES) -> Any:
+    """Read a JSON file of at most ``limit`` bytes and ``MAX_JSON_DEPTH`` levels."""
+    return parse_json(read_bounded(path, limit))
+
+
+def read_json_object(path: Path, limit: int = MAX_JSON_BYTES) -> dict[str, Any]:
+    """Read a JSON file that must hold an object."""
+    value = read_json(path, limit)
+    if not isinstance(value, dict):
+        raise InputError(f"is not a JSON object but a JSON {json_type(value)}")
+    return value
+
+
+def json_type(value: Any) -> str:
+    """Name a parsed JSON value's type as JSON does."""
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
