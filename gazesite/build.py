@@ -27,7 +27,7 @@ from gazesite.paths import assets_dir
 from gazesite.pipeline import cascade_path, input_shape_problem, pipeline_constants, spec_for_input_shape
 from gazesite.probe import FrameCheck, probe_target
 from gazesite.render import content_security_policy, origin_of, render_page
-from gazesite.staging import staged_directory
+from gazesite.staging import BUILD_MANIFEST, staged_directory
 from gazesite.vendor import VendoredFile, gather_vendor
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def build(config: BuildConfig) -> Path:
             "stylesheet": {"href": f"{APP_DIR}/gazesite.css", "integrity": integrity_of(app_files[f"{APP_DIR}/gazesite.css"])},
         }
     )
-    files.texts["build.json"] = json.dumps(manifest(config, files, frame_check), indent=2, sort_keys=True) + "\n"
+    files.texts[BUILD_MANIFEST] = json.dumps(manifest(config, files, frame_check), indent=2, sort_keys=True) + "\n"
 
     write_site(files, config.out)
     log.info("built %s for %s (%d files)", config.out, config.target, len(files.copies) + len(files.texts))

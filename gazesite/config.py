@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gazesite.errors import ConfigError
+from gazesite.staging import BUILD_OUTPUT, CONVERSION_OUTPUT, MODEL_OUTPUT, out_problem
 
 QUANTIZATIONS = ("none", "float16", "uint16", "uint8")
 
@@ -40,8 +41,8 @@ class TrainConfig:
         for path in self.data:
             if not Path(path).is_file():
                 problems.append(f"--data {path}: no such file (expected a gazesite dataset)")
-        if self.out.exists() and not self.out.is_dir():
-            problems.append(f"--out {self.out}: exists and is not a directory")
+        if out := out_problem(self.out, MODEL_OUTPUT):
+            problems.append(out)
         if self.init is not None and not Path(self.init).exists():
             problems.append(f"--init {self.init}: does not exist (expected a folder made by 'gazesite train')")
         if problems:
@@ -67,8 +68,8 @@ class ConvertConfig:
             problems.append(f"--shard-size {self.shard_size}: expected at least 1024 bytes")
         if not self.model.exists():
             problems.append(f"model {self.model}: does not exist (expected a gazesite model directory, a Keras .h5/.keras file or a SavedModel)")
-        if self.out.exists() and not self.out.is_dir():
-            problems.append(f"--out {self.out}: exists and is not a directory")
+        if out := out_problem(self.out, CONVERSION_OUTPUT):
+            problems.append(out)
         if problems:
             raise ConfigError(problems)
         return self
@@ -138,8 +139,8 @@ class BuildConfig:
             problems.append(
                 f"--calibration-points {self.calibration_points}: expected {MIN_CALIBRATION_POINTS} to {MAX_CALIBRATION_POINTS} points"
             )
-        if self.out.exists() and not self.out.is_dir():
-            problems.append(f"--out {self.out}: exists and is not a directory")
+        if out := out_problem(self.out, BUILD_OUTPUT):
+            problems.append(out)
         if problems:
             raise ConfigError(problems)
         return self

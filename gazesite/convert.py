@@ -21,7 +21,7 @@ from gazesite.errors import ModelError
 from gazesite.model import VALIDATION_FILE, GazeModel, load_model
 from gazesite.model.dataset import load_dataset
 from gazesite.pipeline import PipelineSpec, crops_to_input, pipeline_constants, spec_for_input_shape
-from gazesite.staging import staged_directory
+from gazesite.staging import CONVERSION_REPORT, staged_directory
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def convert(config: ConvertConfig) -> ConversionReport:
             max_abs_diff=float(diff.max()),
             mean_abs_diff=float(diff.mean()),
         )
-        (staging / "conversion.json").write_text(json.dumps(asdict(report) | {"out": out.name}, indent=2) + "\n")
+        (staging / CONVERSION_REPORT).write_text(json.dumps(asdict(report) | {"out": out.name}, indent=2) + "\n")
         bar.update(1)
     log.debug("wrote %s: %d weight bytes in %d shard(s), |diff| max %.2e mean %.2e", out, report.weight_bytes, report.shards, report.max_abs_diff, report.mean_abs_diff)
     return report

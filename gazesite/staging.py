@@ -13,11 +13,62 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from gazesite.bounded import InputError, read_json_object
 from gazesite.errors import GazesiteError
+from gazesite.model import METADATA_FILE
 
 log = logging.getLogger(__name__)
+
+#: What ``gazesite build`` writes about each build, and ``gazesite convert`` about each conversion.
+BUILD_MANIFEST = "build.json"
+CONVERSION_REPORT = "conversion.json"
+
+
+@dataclass(frozen=True)
+class OutputKind:
+    """A file one command always writes into its output folder, so a rerun recognises that folder."""
+
+    command: str
+    marker: str
+    keys: tuple[str, ...]  # keys the marker's JSON object always holds
+
+
+BUILD_OUTPUT = OutputKind("gazesite build", BUILD_MANIFEST, ("gazesite", "target", "files"))
+MODEL_OUTPUT = OutputKind("gazesite train", METADATA_FILE, ("format", "pipeline", "training", "validation"))
+CONVERSION_OUTPUT = OutputKind("gazesite convert", CONVERSION_REPORT, ("quantize", "weight_bytes", "shards"))
+
+
+def out_problem(out: Path, kind: OutputKind) -> str | None:
+    """Return why ``out`` must not be replaced, or None: it is absent, empty, or an earlier output of ``kind``."""
+    out = Path(out)
+    if out.is_symlink():  # replacing the link would orphan a folder gazesite did not create
+        return f"--out {out}: is a symbolic link: give the folder it points to, or a new one"
+    if not out.exists():
+        return None
+    if not out.is_dir():
+        return f"--out {out}: exists and is not a directory"
+    try:
+        empty = not any(out.iterdir())
+    except OSError as exc:
+        return f"--out {out}: cannot be read ({exc.strerror})"
+    if empty or written_by(out, kind):
+        return None
+    return (
+        f"--out {out}: the folder is not empty and holds no {kind.marker} from an earlier '{kind.command}', "
+        "so gazesite will not replace it: choose a new or empty folder, or empty this one yourself"
+    )
+
+
+def written_by(out: Path, kind: OutputKind) -> bool:
+    """True when ``out`` holds the marker file ``kind``'s command writes."""
+    try:
+        marker = read_json_object(out / kind.marker)
+    except InputError:
+        return False
+    return all(key in marker for key in kind.keys)
 
 
 @contextmanager

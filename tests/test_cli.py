@@ -134,3 +134,38 @@ def test_fine_tuning_records_where_it_started(tiny_model_dir: Path, tmp_path: Pa
     assert meta["training"]["init"]["model"] == str(tiny_model_dir)
     assert meta["training"]["init"]["validation_error_before"] > 0
     assert result.epochs_run == 2
+
+
+def out_commands(out: Path) -> dict[str, tuple[str | Path, ...]]:
+    """Each command that writes a folder, writing into ``out``."""
+    default_model = Path(__file__).parents[1] / "models" / "default"
+    return {
+        "build": ("build", "--no-probe", "--target", "https://example.org/", "--out", out),
+        "train": ("train", "--synthetic", "16", "--epochs", "1", "--out", out),
+        "convert": ("convert", default_model, "--out", out),
+    }
+
+
+@pytest.mark.parametrize("command", ["build", "train", "convert"])
+def test_out_folder_gazesite_did_not_write_is_never_replaced(command: str, tmp_path: Path) -> None:
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "chapter1.tex").write_text("years of work")
+    result = gazesite(*out_commands(out)[command])
+    assert_one_line_error(result, f"--out {out}", "not empty", f"gazesite {command}", "empty folder")
+    assert [p.name for p in out.iterdir()] == ["chapter1.tex"]
+    assert (out / "chapter1.tex").read_text() == "years of work"
+
+
+def test_out_recognises_earlier_output_of_the_same_command(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from gazesite.config import BuildConfig, ConvertConfig, TrainConfig
+    from gazesite.errors import ConfigError
+
+    TrainConfig(out=tiny_model_dir, synthetic=1).validate()  # a model folder 'gazesite train' wrote
+    (tmp_path / "empty").mkdir()
+    BuildConfig(target="https://example.org/", model=tiny_model_dir, out=tmp_path / "empty").validate()
+    with pytest.raises(ConfigError, match="gazesite convert"):  # a model folder is not a conversion
+        ConvertConfig(model=tiny_model_dir, out=tiny_model_dir).validate()
+    (tmp_path / "link").symlink_to(tmp_path / "empty")
+    with pytest.raises(ConfigError, match="symbolic link"):  # replacing the link would orphan its folder
+        BuildConfig(target="https://example.org/", model=tiny_model_dir, out=tmp_path / "link").validate()
