@@ -1,6 +1,8 @@
 """A local static server for a built site.
 
 http://localhost is a secure context, so the camera works there without TLS.
+It serves regular files inside the folder and nothing else: no directory
+listings, and no symbolic link that leads out of the folder.
 """
 
 from __future__ import annotations
@@ -8,7 +10,9 @@ from __future__ import annotations
 import functools
 import http.server
 import logging
+from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 from gazesite.errors import GazesiteError
 
@@ -27,6 +31,27 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         ".bin": "application/octet-stream",
     }
 
+    def site_file(self, url_path: str) -> Path | None:
+        """Return the regular file inside the served folder that ``url_path`` names, or None."""
+        root = Path(self.directory)  # resolved by make_server
+        mapped = Path(super().translate_path(url_path))  # drops the query and any '..'
+        if mapped.resolve() == root:
+            mapped = root / "index.html"
+        resolved = mapped.resolve()  # where a symbolic link really leads
+        return resolved if resolved.is_relative_to(root) and resolved.is_file() else None
+
+    def translate_path(self, path: str) -> str:
+        """Map a URL path to its file; anything else maps to no path at all."""
+        file = self.site_file(path)
+        return str(file) if file is not None else ""
+
+    def send_head(self) -> Any:
+        """Answer 404 for anything but a regular file inside the folder; never list a directory."""
+        if self.site_file(self.path) is None:
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return None
+        return super().send_head()
+
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
@@ -40,7 +65,7 @@ def make_server(directory: Path, port: int = 8000, host: str = "localhost") -> h
     directory = Path(directory)
     if not (directory / "index.html").is_file():
         raise GazesiteError(f"{directory} has no index.html: build the site first with 'gazesite build --target URL'")
-    handler = functools.partial(SiteHandler, directory=str(directory))
+    handler = functools.partial(SiteHandler, directory=str(directory.resolve()))
     try:
         return http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as exc:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from gazesite.errors import GazesiteError
+from gazesite.serve import make_server
 from gazesite.staging import staged_directory
 
 
@@ -27,3 +32,41 @@ def test_failed_swap_keeps_the_previous_output(tmp_path: Path, monkeypatch: pyte
             (staging / "index.html").write_text("new build")
     assert (out / "index.html").read_text() == "previous build"
     assert [p.name for p in tmp_path.iterdir()] == ["dist"]  # nothing half-written is left beside it
+
+
+@pytest.fixture
+def served_folder(tmp_path: Path) -> Iterator[str]:
+    """A folder served by ``gazesite serve``'s server, with links that lead out of it."""
+    site = tmp_path / "site"
+    (site / "app").mkdir(parents=True)
+    (site / "index.html").write_text("<p>the page</p>")
+    (site / "app" / "main.js").write_text("export {};")
+    (tmp_path / "secret.txt").write_text("private key")
+    (site / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    (site / "app" / "outside").symlink_to(tmp_path)
+    (site / "alias.html").symlink_to(site / "index.html")  # a link that stays inside is fine
+    server = make_server(site, port=0, host="127.0.0.1")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    """GET a URL; return the status and body, errors included."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_serve_gives_only_regular_files_inside_the_folder(served_folder: str) -> None:
+    assert fetch(served_folder + "/") == (200, b"<p>the page</p>")
+    assert fetch(served_folder + "/app/main.js") == (200, b"export {};")
+    assert fetch(served_folder + "/alias.html") == (200, b"<p>the page</p>")
+    for path in ("/leak.txt", "/app/outside/secret.txt", "/app/", "/app", "/app/outside/", "/../secret.txt", "/%2e%2e/secret.txt"):
+        status, body = fetch(served_folder + path)
+        assert status == 404, path
+        assert b"private key" not in body and b"main.js" not in body, path  # no file leaked, no listing
