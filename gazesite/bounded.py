@@ -44,6 +44,16 @@ def require_regular_file(path: Path) -> os.stat_result:
     return status
 
 
+def read_head(path: Path, count: int) -> bytes:
+    """Return the first ``count`` bytes of a regular file (a format signature), reading no more."""
+    require_regular_file(path)
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(count)
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})") from None
+
+
 def read_bounded(path: Path, limit: int) -> bytes:
     """Return the bytes of a regular file of at most ``limit`` bytes."""
     if require_regular_file(path).st_size > limit:

@@ -128,7 +128,9 @@ def conversion_key(model: Path, quantize: str) -> str:
     for path in files:
         if path != model:  # a folder's files are named too, so a rename changes the key
             digest.update(path.relative_to(model).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes())
+        with open(path, "rb") as handle:  # in chunks: a model may be larger than memory allows twice
+            for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+                digest.update(chunk)
     return digest.hexdigest()[:24]
 
 

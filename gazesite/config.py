@@ -39,7 +39,7 @@ class TrainConfig:
         if not 0 < self.validation_fraction < 1:
             problems.append(f"validation fraction must be between 0 and 1, got {self.validation_fraction}")
         for path in self.data:
-            if not Path(path).is_file():
+            if not Path(path).exists():
                 problems.append(f"--data {path}: no such file (expected a gazesite dataset)")
         if out := out_problem(self.out, MODEL_OUTPUT):
             problems.append(out)

@@ -129,3 +129,13 @@ def test_deeply_nested_dataset_is_one_line_on_the_command_line(tmp_path: Path) -
     path = tmp_path / "deep.json"
     path.write_text("[" * 100_000 + "]" * 100_000)
     assert_one_line_error(gazesite("dataset", "info", path), str(path), "nested deeper than 100 levels")
+
+
+def test_a_fifo_or_device_is_not_read_as_a_dataset(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "data.json"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        with pytest.raises(DatasetError, match="is not a regular file"):
+            load_dataset(path)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -108,3 +111,33 @@ def test_inspect_the_default_model() -> None:
     result = gazesite("inspect", Path(__file__).parents[1] / "models" / "default")
     assert result.returncode == 0
     assert "(50, 50, 1)" in result.stdout and "51,010" in result.stdout and "buildable:   yes" in result.stdout
+
+
+def limited_memory() -> None:
+    """Cap a child's address space, so a model read whole fails the test rather than the machine."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+
+
+def gazesite_limited(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with 3 GiB of address space and 60 s: a read of /dev/zero or a FIFO cannot pass."""
+    return subprocess.run(
+        [sys.executable, "-m", "gazesite", *map(str, args)], capture_output=True, text=True, timeout=60, preexec_fn=limited_memory
+    )
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+@pytest.mark.parametrize("command", ["inspect", "convert", "build"])
+def test_device_or_fifo_as_a_model_is_refused_at_once(special: str, command: str, tmp_path: Path) -> None:
+    model = Path(special)
+    if special == "fifo":
+        model = tmp_path / "model.h5"
+        os.mkfifo(model)  # nobody ever writes: opening it for reading would wait forever
+    args = {
+        "inspect": ("inspect", model),
+        "convert": ("convert", model, "--out", tmp_path / "out"),
+        "build": ("build", "--no-probe", "--target", "https://example.org/", "--model", model, "--out", tmp_path / "out"),
+    }[command]
+    assert_one_line_error(gazesite_limited(*args), str(model), "not a regular file")
+    assert not (tmp_path / "out").exists()

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from gazesite.bounded import InputError, read_head
 from gazesite.errors import ModelError
 from gazesite.model import KERAS_FILE
 from gazesite.pipeline import input_shape_problem
@@ -30,6 +31,8 @@ PYTHON_ONLY_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda"}
 REBUILD_TOLERANCE = 1e-5
 #: Parts of a saved config that only matter while training.
 _TRAINING_ONLY = {"regularizer", "constraint", "loss", "metric"}
+#: Enough bytes to tell HDF5 (8-byte signature) from a zip archive (2 bytes).
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _FUNCTION_NAME = re.compile(r"'class_name': 'function', 'config': '([\w.]+)'")
 _UNKNOWN = re.compile(r"Unknown (layer|activation|loss|metric|object|initializer|regularizer|constraint)[^:'\"]*[:\s]+['\"]?([\w.>-]+)", re.I)
 
@@ -58,8 +61,11 @@ def detect_format(path: Path) -> str:
         if (path / "saved_model.pb").is_file():
             return "savedmodel"
         raise ModelError(f"model {path} is a folder without model.json, {KERAS_FILE} or saved_model.pb: {expected}")
-    head = path.read_bytes()[:8]
-    if head.startswith(b"\x89HDF\r\n\x1a\n"):
+    try:
+        head = read_head(path, len(HDF5_SIGNATURE))  # never the whole file: it may be /dev/zero
+    except InputError as exc:
+        raise ModelError(f"model {path} {exc}: {expected}") from None
+    if head.startswith(HDF5_SIGNATURE):
         return "h5"
     if head.startswith(b"PK") and zipfile.is_zipfile(path):
         return "keras"
