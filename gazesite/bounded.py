@@ -1,10 +1,10 @@
-"""Read what users hand gazesite within fixed bounds: file type, size and JSON nesting depth.
+"""Read what users hand gazesite within fixed bounds: file type, size, unpacked size, JSON nesting depth.
 
 Every JSON document a user supplies (model.json, a Keras model config,
-metadata.json, a dataset, an earlier build.json) is read through here, so a
-broken or hostile file costs at most these limits and ends in a one-line
-error, never a hang, a memory blow-up or a traceback. The limits are
-documented in the README ("Limits").
+metadata.json, a dataset, an earlier build.json), every gzip stream and every
+.keras archive is read through here, so a broken or hostile file costs at
+most these limits and ends in a one-line error, never a hang, a memory
+blow-up or a traceback. The limits are documented in the README ("Limits").
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,16 @@ MIB = 1024 * 1024
 MAX_JSON_BYTES = 16 * MIB
 #: Deepest nesting of JSON arrays and objects; real model configs stay below 20.
 MAX_JSON_DEPTH = 100
-#: Largest dataset file, as JSON after decompression: about 78,000 crops of 50x50.
-MAX_DATASET_BYTES = 256 * MIB
+#: Largest dataset file, as JSON after decompression: about 39,000 crops of 50x50.
+#: A gzip bomb is refused after at most this much output, in about 0.1-0.3 s.
+MAX_DATASET_BYTES = 128 * MIB
+#: Largest model: a Keras HDF5 file, or everything a .keras archive unpacks to.
+MAX_MODEL_BYTES = 512 * MIB
+#: Most files in a .keras archive (tf_keras and Keras 3 write 3).
+MAX_ARCHIVE_MEMBERS = 64
+GZIP_MAGIC = b"\x1f\x8b"
+#: Output per decompression step, so memory grows in small steps up to the limit.
+_CHUNK = MIB
 
 
 class InputError(ValueError):
@@ -65,6 +75,65 @@ def read_bounded(path: Path, limit: int) -> bytes:
         raise InputError(f"cannot be read ({exc.strerror})") from None
     if len(data) > limit:  # it grew after the size check
         raise InputError(f"is larger than {size_text(limit)}")
+    return data
+
+
+def gunzip_bounded(data: bytes, limit: int) -> bytes:
+    """Decompress gzip data (one or more members), stopping as soon as the output passes ``limit`` bytes."""
+    # The last member's trailer declares its size (mod 2**32): an honest bomb is refused unopened.
+    if len(data) >= 18 and int.from_bytes(data[-4:], "little") > limit:
+        raise InputError(f"unpacks to more than {size_text(limit)}")
+    parts: list[bytes] = []
+    total = 0
+    rest = data
+    try:
+        while rest:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            pending = rest
+            while pending and not inflater.eof:
+                chunk = inflater.decompress(pending, _CHUNK)
+                total += len(chunk)
+                if total > limit:  # the trailer may lie: count what really comes out
+                    raise InputError(f"unpacks to more than {size_text(limit)}")
+                parts.append(chunk)
+                pending = inflater.unconsumed_tail
+            if not inflater.eof:
+                raise InputError("is a truncated gzip stream")
+            rest = inflater.unused_data
+    except zlib.error as exc:
+        raise InputError(f"is not a valid gzip stream ({exc})") from None
+    return b"".join(parts)
+
+
+def check_zip(path: Path, limit: int, max_members: int = MAX_ARCHIVE_MEMBERS) -> None:
+    """Refuse a zip archive whose members declare more than ``limit`` bytes in all, before anything unpacks it.
+
+    zipfile never returns more of a member than its header declares (and then
+    fails the CRC check), so the declared sizes bound what any reader unpacks.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"is not a readable zip archive ({exc})") from None
+    if len(members) > max_members:
+        raise InputError(f"holds {len(members)} files, more than {max_members}")
+    if sum(member.file_size for member in members) > limit:
+        raise InputError(f"unpacks to more than {size_text(limit)}")
+
+
+def read_zip_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    """Read one archive member, never more than ``limit`` bytes whatever its header declares; KeyError if absent."""
+    info = archive.getinfo(name)
+    if info.file_size > limit:
+        raise InputError(f"holds {name} larger than {size_text(limit)}")
+    try:
+        with archive.open(info) as member:
+            data = member.read(limit + 1)
+    except (zipfile.BadZipFile, OSError, zlib.error, EOFError) as exc:
+        raise InputError(f"holds an unreadable {name} ({exc})") from None
+    if len(data) > limit:
+        raise InputError(f"holds {name} larger than {size_text(limit)}")
     return data
 
 

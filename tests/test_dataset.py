@@ -139,3 +139,30 @@ def test_a_fifo_or_device_is_not_read_as_a_dataset(tmp_path: Path) -> None:
     for path in (fifo, Path("/dev/zero")):
         with pytest.raises(DatasetError, match="is not a regular file"):
             load_dataset(path)
+
+
+def gzip_bomb(path: Path, unpacked: int, forge_declared_size: bool = False) -> Path:
+    """A gzip file of ``unpacked`` zero bytes, optionally with a trailer that claims 1 KiB."""
+    import zlib
+
+    packer = zlib.compressobj(1, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zero = bytes(1024 * 1024)
+    data = b"".join(packer.compress(zero) for _ in range(unpacked // len(zero))) + packer.flush()
+    if forge_declared_size:
+        data = data[:-4] + (1024).to_bytes(4, "little")
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("forged", [False, True], ids=["declared", "forged-trailer"])
+def test_gzip_bomb_is_refused_within_a_second(tmp_path: Path, forged: bool) -> None:
+    import time
+
+    from gazesite.bounded import MAX_DATASET_BYTES
+
+    bomb = gzip_bomb(tmp_path / "bomb.json.gz", 2 * MAX_DATASET_BYTES, forged)
+    started = time.perf_counter()
+    with pytest.raises(DatasetError) as info:
+        load_dataset(bomb)
+    assert time.perf_counter() - started < 1.0
+    assert "unpacks to more than 128 MiB" in info.value.message and str(bomb) in info.value.message

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -141,3 +142,32 @@ def test_device_or_fifo_as_a_model_is_refused_at_once(special: str, command: str
     }[command]
     assert_one_line_error(gazesite_limited(*args), str(model), "not a regular file")
     assert not (tmp_path / "out").exists()
+
+
+def zip_bomb(path: Path, unpacked: int) -> Path:
+    """A real Keras 3 .keras archive whose weights member unpacks to ``unpacked`` bytes of zeros."""
+    import zipfile
+
+    base = own_models.keras3_file(path.with_name("bomb-base.keras"))
+    zero = bytes(1024 * 1024)
+    with zipfile.ZipFile(base) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as bomb:
+        for name in ("metadata.json", "config.json"):
+            bomb.writestr(name, source.read(name))
+        with bomb.open("model.weights.h5", "w", force_zip64=True) as member:
+            for _ in range(unpacked // len(zero)):
+                member.write(zero)
+    return path
+
+
+def test_keras_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
+    from gazesite.bounded import MAX_MODEL_BYTES
+    from gazesite.errors import ModelError
+    from gazesite.model.formats import detect_format
+
+    bomb = zip_bomb(tmp_path / "bomb.keras", MAX_MODEL_BYTES + 1024 * 1024)
+    assert bomb.stat().st_size < 5 * 1024 * 1024
+    started = time.perf_counter()
+    with pytest.raises(ModelError, match="unpacks to more than 512 MiB"):
+        detect_format(bomb)
+    assert time.perf_counter() - started < 1.0
+    assert_one_line_error(gazesite_limited("inspect", bomb), str(bomb), "unpacks to more than 512 MiB")

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from gazesite.bounded import MAX_DATASET_BYTES, InputError, parse_json, read_bounded
+from gazesite.bounded import GZIP_MAGIC, MAX_DATASET_BYTES, InputError, gunzip_bounded, parse_json, read_bounded
 from gazesite.errors import DatasetError
 from gazesite.pipeline import PIPELINE, PIPELINE_VERSION
 
@@ -109,11 +109,9 @@ def load_dataset(path: Path) -> Dataset:
         raise DatasetError(f"dataset {path} does not exist: {expected}")
     try:
         raw = read_bounded(path, MAX_DATASET_BYTES)
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
+        if raw.startswith(GZIP_MAGIC):
+            raw = gunzip_bounded(raw, MAX_DATASET_BYTES)
         obj = parse_json(raw)
-    except (OSError, EOFError) as exc:
-        raise DatasetError(f"dataset {path} is not readable JSON ({exc}): {expected}") from None
     except InputError as exc:
         raise DatasetError(f"dataset {path} {exc}: {expected}") from None
     return dataset_from_json(obj, str(path))

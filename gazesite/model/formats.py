@@ -10,7 +10,6 @@ rebuilt layer by layer in tf_keras and checked to predict the same.
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 import zipfile
@@ -20,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from gazesite.bounded import InputError, read_head
+from gazesite.bounded import MAX_JSON_BYTES, MAX_MODEL_BYTES, InputError, check_zip, parse_json, read_head, read_zip_member
 from gazesite.errors import ModelError
 from gazesite.model import KERAS_FILE
 from gazesite.pipeline import input_shape_problem
@@ -68,6 +67,10 @@ def detect_format(path: Path) -> str:
     if head.startswith(HDF5_SIGNATURE):
         return "h5"
     if head.startswith(b"PK") and zipfile.is_zipfile(path):
+        try:
+            check_zip(path, MAX_MODEL_BYTES)  # before Keras unpacks anything: it may be a zip bomb
+        except InputError as exc:
+            raise ModelError(f"model {path} {exc}: {expected}") from None
         return "keras"
     raise ModelError(f"model {path} is not a model file (neither HDF5 nor a .keras archive): {expected}")
 
@@ -76,10 +79,10 @@ def keras3_version(path: Path) -> str | None:
     """Return the Keras version stored in a .keras archive (None for tf_keras archives)."""
     try:
         with zipfile.ZipFile(path) as archive:
-            meta = json.loads(archive.read("metadata.json"))
-    except (KeyError, ValueError, zipfile.BadZipFile):
+            meta = parse_json(read_zip_member(archive, "metadata.json", MAX_JSON_BYTES))
+    except (KeyError, InputError, zipfile.BadZipFile):
         return None
-    version = str(meta.get("keras_version", ""))
+    version = str(meta.get("keras_version", "")) if isinstance(meta, dict) else ""
     return version if version.startswith("3") else None
 
 
