@@ -169,3 +169,17 @@ def test_out_recognises_earlier_output_of_the_same_command(tiny_model_dir: Path,
     (tmp_path / "link").symlink_to(tmp_path / "empty")
     with pytest.raises(ConfigError, match="symbolic link"):  # replacing the link would orphan its folder
         BuildConfig(target="https://example.org/", model=tiny_model_dir, out=tmp_path / "link").validate()
+
+
+def test_training_refuses_string_targets(tmp_path: Path) -> None:
+    import numpy as np
+
+    from gazesite.model.dataset import dataset_to_json
+
+    obj = dataset_to_json(Dataset(np.zeros((16, 50, 50), np.uint8), np.full((16, 2), 0.5)))
+    obj["targets"] = [[str(x), str(y)] for x, y in obj["targets"]]
+    data = tmp_path / "strings.json"
+    data.write_text(json.dumps(obj))
+    result = gazesite("train", "--data", data, "--epochs", "1", "--out", tmp_path / "model")
+    assert_one_line_error(result, str(data), '"targets" must be a list of [x, y] number pairs')
+    assert not (tmp_path / "model").exists()

@@ -74,6 +74,13 @@ def valid_object() -> dict:
         (lambda o: o.update(targets=[[0.5, 1.5]] * 3), '"targets" must be finite numbers from 0 to 1'),
         (lambda o: o.update(targets=[["a", "b"]] * 3), '"targets" must be a list of [x, y] number pairs'),
         (lambda o: o.update(metadata=[]), '"metadata" must be an object'),
+        (lambda o: o.update(version=True), 'unsupported "version" True'),
+        (lambda o: o.update(version=1.0), 'unsupported "version" 1.0'),
+        (lambda o: o.update(targets=[["0.5", "0.5"]] * 3), '"targets" must be a list of [x, y] number pairs'),
+        (lambda o: o.update(targets=[[True, False]] * 3), '"targets" must be a list of [x, y] number pairs'),
+        (lambda o: o.update(targets=[[0.5, 0.5, 0.5]] * 3), '"targets" must be 3 [x, y] pairs'),
+        (lambda o: o.update(targets={"x": 0.5}), '"targets" must be 3 [x, y] pairs'),
+        (lambda o: o.update(targets=[[10**400, 0.5]] * 3), '"targets" must be finite numbers from 0 to 1'),
     ],
 )
 def test_malformed_files_are_rejected_with_a_named_problem(tmp_path: Path, change, message: str) -> None:

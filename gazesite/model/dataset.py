@@ -125,12 +125,12 @@ def dataset_from_json(obj: Any, name: str) -> Dataset:
 
     if not isinstance(obj, dict) or obj.get("format") != FORMAT_NAME:
         raise fail(f'"format" must be "{FORMAT_NAME}"')
-    if obj.get("version") != FORMAT_VERSION:
+    if not is_integer(obj.get("version")) or obj["version"] != FORMAT_VERSION:
         raise fail(f'unsupported "version" {obj.get("version")!r}: this gazesite reads version {FORMAT_VERSION}')
     size, count = obj.get("crop_size"), obj.get("count")
-    if not isinstance(size, int) or isinstance(size, bool) or not 8 <= size <= 512:
+    if not is_integer(size) or not 8 <= size <= 512:
         raise fail(f'"crop_size" must be an integer from 8 to 512, got {size!r}')
-    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+    if not is_integer(count) or count < 0:
         raise fail(f'"count" must be a non-negative integer, got {count!r}')
     if count == 0:
         raise fail("contains no samples (count is 0): record or generate at least one")
@@ -141,12 +141,14 @@ def dataset_from_json(obj: Any, name: str) -> Dataset:
     if len(pixels) != count * size * size:
         raise fail(f'"crops" holds {len(pixels)} bytes, expected count*crop_size^2 = {count * size * size}')
     targets = obj.get("targets")
+    if not isinstance(targets, list) or len(targets) != count or not all(isinstance(t, list) and len(t) == 2 for t in targets):
+        raise fail(f'"targets" must be {count} [x, y] pairs')
+    if not all(is_number(value) for pair in targets for value in pair):
+        raise fail('"targets" must be a list of [x, y] number pairs (JSON numbers, not strings or booleans)')
     try:
         target_array = np.asarray(targets, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise fail('"targets" must be a list of [x, y] number pairs') from None
-    if target_array.shape != (count, 2):
-        raise fail(f'"targets" must be {count} [x, y] pairs, got shape {target_array.shape}')
+    except OverflowError:  # an integer beyond float range: not finite either
+        target_array = np.full((count, 2), np.inf)
     if not np.all(np.isfinite(target_array)) or target_array.min() < 0 or target_array.max() > 1:
         raise fail('"targets" must be finite numbers from 0 to 1 (fractions of the screen)')
     metadata = obj.get("metadata", {})
@@ -154,6 +156,16 @@ def dataset_from_json(obj: Any, name: str) -> Dataset:
         raise fail('"metadata" must be an object')
     crops = np.frombuffer(pixels, dtype=np.uint8).reshape(count, size, size)
     return Dataset(crops, target_array.astype(np.float32), metadata)
+
+
+def is_integer(value: Any) -> bool:
+    """True for a JSON integer; JSON's true and false are not numbers, though Python's bool is an int."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    """True for a JSON number (integer or real), never a boolean or a string."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def summarize(dataset: Dataset) -> dict[str, Any]:
