@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -97,3 +98,27 @@ def lambda_h5(path: Path) -> Path:
 def random_crops(count: int, size: int) -> np.ndarray:
     """Uint8 crops for shape checks."""
     return np.random.default_rng(0).integers(0, 256, (count, size, size), dtype=np.uint8)
+
+
+def marker_lambda(keras: Any, marker: Path) -> Any:
+    """A model whose Lambda layer appends to ``marker`` whenever its Python code runs (Keras runs it to rebuild the model)."""
+    trap = lambda x, marker=str(marker): (open(marker, "a").write("ran\n"), x)[1]  # noqa: E731 - a lambda is the trap
+    return keras.Sequential([keras.Input(shape=(50, 50, 1)), keras.layers.Lambda(trap), keras.layers.Flatten(), keras.layers.Dense(2)])
+
+
+def marker_lambda_model(path: Path, marker: Path, kind: str) -> Path:
+    """The marker trap saved as ``kind`` (h5, gazesite, tf_keras, keras3, savedmodel); saving runs it once, so the marker is removed."""
+    import keras as keras3
+
+    keras = keras3 if kind == "keras3" else import_keras()
+    model = marker_lambda(keras, marker)
+    if kind == "gazesite":
+        path.mkdir()
+        model.save(path / "model.h5")
+        (path / "metadata.json").write_text("{}")
+    elif kind == "savedmodel":
+        model.save(path, save_format="tf")
+    else:
+        model.save(path)
+    marker.unlink(missing_ok=True)
+    return path

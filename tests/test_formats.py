@@ -16,6 +16,7 @@ import pytest
 from gazesite.config import ConvertConfig
 from gazesite.convert import convert
 from gazesite.model import load_model
+from gazesite.model.dataset import Dataset, save_dataset
 from gazesite.model.inspection import inspect_model
 
 from . import own_models
@@ -171,3 +172,73 @@ def test_keras_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
         detect_format(bomb)
     assert time.perf_counter() - started < 1.0
     assert_one_line_error(gazesite_limited("inspect", bomb), str(bomb), "unpacks to more than 512 MiB")
+
+
+LAMBDA_FILES = {"h5": "trap.h5", "gazesite": "trap-dir", "tf_keras": "trap.keras", "keras3": "trap3.keras", "savedmodel": "trap-savedmodel"}
+
+
+@pytest.fixture(scope="module")
+def lambda_traps(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], Path]:
+    """The marker trap in every format, and the marker its code would write."""
+    folder = tmp_path_factory.mktemp("lambda-traps")
+    marker = folder / "code-ran"
+    return {kind: own_models.marker_lambda_model(folder / name, marker, kind) for kind, name in LAMBDA_FILES.items()}, marker
+
+
+@pytest.mark.parametrize("kind", list(LAMBDA_FILES))
+def test_lambda_code_never_runs_while_loading(lambda_traps: tuple[dict[str, Path], Path], kind: str) -> None:
+    from gazesite.errors import ModelError
+    from gazesite.model.formats import load_keras
+
+    models, marker = lambda_traps
+    marker.unlink(missing_ok=True)  # each test sees only its own run
+    with pytest.raises(ModelError, match=r"layer 'lambda\w*' \(Lambda\) holds Python code"):
+        load_keras(models[kind])
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("command", ["inspect", "build", "convert", "train"])
+def test_lambda_code_never_runs_from_the_command_line(lambda_traps: tuple[dict[str, Path], Path], command: str, tmp_path: Path) -> None:
+    models, marker = lambda_traps
+    marker.unlink(missing_ok=True)  # each test sees only its own run
+    data = tmp_path / "d.json"
+    save_dataset(Dataset(own_models.random_crops(16, 50), np.full((16, 2), 0.5)), data)
+    args = {
+        "inspect": ("inspect", models["h5"]),
+        "build": ("build", "--no-probe", "--target", "https://example.org/", "--model", models["h5"], "--out", tmp_path / "out"),
+        "convert": ("convert", models["h5"], "--out", tmp_path / "out"),
+        "train": ("train", "--data", data, "--epochs", "1", "--init", models["gazesite"], "--out", tmp_path / "out"),
+    }[command]
+    result = gazesite(*args)
+    assert not marker.exists(), f"the model's Python code ran during 'gazesite {command}'"
+    if command == "inspect":
+        assert result.returncode == 1 and "buildable:   no:" in result.stdout and "(Lambda) holds Python code" in result.stdout
+    else:
+        assert_one_line_error(result, "(Lambda) holds Python code")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_object_from_another_python_module_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A config may name only Keras's own objects: one it attributes to another module (which a loader might import) is refused unread."""
+    import zipfile
+
+    from gazesite.errors import ModelError
+    from gazesite.model.formats import load_keras
+
+    marker = tmp_path / "imported"
+    (tmp_path / "gazesite_trap_module.py").write_text(f"open({str(marker)!r}, 'w').write('imported')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    honest = own_models.small_cnn(own_models.import_keras(), (50, 50, 1))
+    honest.save(tmp_path / "honest.keras")
+    trap = tmp_path / "trap.keras"
+    with zipfile.ZipFile(tmp_path / "honest.keras") as source, zipfile.ZipFile(trap, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "config.json":
+                config = json.loads(data)
+                config["config"]["layers"][1].update(module="gazesite_trap_module", class_name="Conv2D", registered_name="Conv2D")
+                data = json.dumps(config).encode()
+            target.writestr(name, data)
+    with pytest.raises(ModelError, match="custom layer 'Conv2D'"):
+        load_keras(trap)
+    assert not marker.exists()

@@ -14,7 +14,7 @@ import numpy as np
 import gazesite
 from gazesite.config import TrainConfig
 from gazesite.errors import DatasetError
-from gazesite.model import CURVE_FILE, KERAS_FILE, METADATA_FILE, VALIDATION_FILE
+from gazesite.model import CURVE_FILE, KERAS_FILE, METADATA_FILE, VALIDATION_FILE, GazeModel
 from gazesite.model.dataset import Dataset, check_crop_size, load_dataset, mean_euclidean_error, save_dataset, summarize
 from gazesite.pipeline import crops_to_input, pipeline_constants
 from gazesite.staging import staged_directory
@@ -94,6 +94,7 @@ def _epoch_bar(epochs: int) -> Any:
 def train(config: TrainConfig) -> TrainResult:
     """Train a model as configured and write it to ``config.out``."""
     config.validate()
+    initial = load_init(config)  # first: a model gazesite refuses should not wait for the data
     data = gather_data(config)
     if len(data) < 2:
         raise DatasetError(f"training needs at least 2 samples, the data has {len(data)}")
@@ -110,7 +111,7 @@ def train(config: TrainConfig) -> TrainResult:
     x_val, y_val = crops_to_input(data.crops[val_idx]), data.targets[val_idx]
     log.info("training on %d samples, validating on %d", len(train_idx), len(val_idx))
 
-    model, initial_error = starting_model(config, data.crop_size, x_val, y_val)
+    model, initial_error = starting_model(config, initial, data.crop_size, x_val, y_val)
     # Fine-tuning starts near a good solution: a smaller step keeps it there.
     model.compile(optimizer=keras.optimizers.Adam(3e-4 if config.init else 1e-3), loss="mse")
     history = model.fit(
@@ -162,14 +163,19 @@ def train(config: TrainConfig) -> TrainResult:
     return TrainResult(config.out, error, metadata["parameters"], metadata["training"]["epochs_run"])
 
 
-def starting_model(config: TrainConfig, crop_size: int, x_val: np.ndarray, y_val: np.ndarray) -> tuple[Any, float]:
-    """Return the model to train (fresh, or --init's weights) and its error on the validation split."""
+def load_init(config: TrainConfig) -> GazeModel | None:
+    """Load the --init model, if any."""
     from gazesite.model import load_model
+
+    return None if config.init is None else load_model(config.init)
+
+
+def starting_model(config: TrainConfig, initial: GazeModel | None, crop_size: int, x_val: np.ndarray, y_val: np.ndarray) -> tuple[Any, float]:
+    """Return the model to train (fresh, or --init's weights) and its error on the validation split."""
     from gazesite.model.architecture import build_model
 
-    if config.init is None:
+    if initial is None:
         return build_model(crop_size), float("nan")
-    initial = load_model(config.init)
     if initial.crop_size != crop_size:
         raise DatasetError(f"--init {config.init} takes {initial.crop_size}px crops, the data has {crop_size}px crops")
     error = mean_euclidean_error(initial.keras_model.predict(x_val, verbose=0), y_val)
