@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ import gazesite
 from gazesite.bounded import InputError, read_json_object
 from gazesite.config import BuildConfig, ConvertConfig
 from gazesite.errors import GazesiteError, ModelError
+from gazesite.model import TFJS_MODEL_FILE
 from gazesite.model.dataset import FORMAT_NAME as DATASET_FORMAT_NAME
 from gazesite.model.dataset import FORMAT_VERSION as DATASET_FORMAT_VERSION
 from gazesite.paths import assets_dir
@@ -40,6 +42,8 @@ SAMPLE_FORMAT = {"name": "gazesite-samples", "version": 1}
 #: How the page's calibration paces each point: wait for the eyes to settle
 #: on a new dot, then collect frames; a few extra points only validate the fit.
 CALIBRATION_TIMING = {"settleMs": 800, "collectMs": 900, "validationPoints": 4, "recordSeconds": 30}
+#: How model.json may name a weight file: plain names in the folder or its sub-folders, nothing a URL reads differently.
+_WEIGHT_PATH = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 
 
 @dataclass
@@ -65,10 +69,10 @@ def build(config: BuildConfig) -> Path:
 
     files = SiteFiles()
     model_dir = gather_model(config)
+    model_files = check_tfjs_model(model_dir)  # exactly what model.json lists, all inside the folder
     model_json = read_model_json(model_dir)
-    for shard in sorted(p for p in model_dir.iterdir() if p.suffix == ".bin"):
-        files.copies[f"model/{shard.name}"] = shard
-    files.copies["model/model.json"] = model_dir / "model.json"
+    for name, source in model_files.items():
+        files.copies[f"model/{name}"] = source
     files.copies[f"cascade/{cascade_path().name}"] = cascade_path()
     vendor = gather_vendor()
     for item in vendor:
@@ -76,7 +80,7 @@ def build(config: BuildConfig) -> Path:
     app_files = gather_app()
     files.copies.update(app_files)
 
-    page_config = page_settings(config, model_dir, model_json, vendor, frame_check)
+    page_config = page_settings(config, model_files, model_json, vendor, frame_check)
     files.texts["index.html"] = render_page(
         {
             "config": page_config,
@@ -107,10 +111,9 @@ def gather_model(config: BuildConfig) -> Path:
 
     model = config.model
     if detect_format(model) == "tfjs":
-        check_tfjs_model(model)
         return model
     cached = (config.cache_dir or default_cache_dir()) / "models" / conversion_key(model, config.quantize)
-    if (cached / "model.json").is_file():
+    if (cached / TFJS_MODEL_FILE).is_file():
         log.info("reusing the cached conversion %s", cached)
         return cached
     from gazesite.convert import convert  # imports TensorFlow: only when a conversion is needed
@@ -137,9 +140,9 @@ def conversion_key(model: Path, quantize: str) -> str:
 def read_model_json(model: Path) -> dict[str, Any]:
     """Read a TF.js model directory's model.json within the JSON bounds, or raise ModelError."""
     try:
-        return read_json_object(model / "model.json")
+        return read_json_object(model / TFJS_MODEL_FILE)
     except InputError as exc:
-        raise ModelError(f"model {model}/model.json {exc}: expected a TF.js layers model") from None
+        raise ModelError(f"model {model}/{TFJS_MODEL_FILE} {exc}: expected a TF.js layers model") from None
 
 
 def gazesite_metadata(model_json: dict[str, Any]) -> dict[str, Any]:
@@ -165,18 +168,22 @@ def tfjs_input_shape(model_json: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(shape)
 
 
-def check_tfjs_model(model: Path) -> None:
-    """Raise ModelError unless ``model`` holds a TF.js layers model with all its shards."""
+def check_tfjs_model(model: Path) -> dict[str, Path]:
+    """Return model.json and the weight files it lists (path in the folder -> file), or raise ModelError.
+
+    Only what model.json lists is published, and only from inside the
+    folder: no absolute path, no '..', no symbolic link that leads out.
+    """
     model_json = read_model_json(model)
     try:
         paths = [p for group in model_json["weightsManifest"] for p in group["paths"]]
     except (KeyError, TypeError) as exc:
-        raise ModelError(f"--model {model}/model.json is not a TF.js layers model (no weightsManifest paths: {exc})") from None
+        raise ModelError(f"--model {model}/{TFJS_MODEL_FILE} is not a TF.js layers model (no weightsManifest paths: {exc})") from None
     if model_json.get("format") != "layers-model":
-        raise ModelError(f"--model {model}/model.json has format {model_json.get('format')!r}, expected 'layers-model'")
-    if not all(isinstance(p, str) for p in paths):
-        raise ModelError(f"--model {model}/model.json is not a TF.js layers model (its weight paths are not all strings)")
-    missing = [p for p in paths if not (model / p).is_file()]
+        raise ModelError(f"--model {model}/{TFJS_MODEL_FILE} has format {model_json.get('format')!r}, expected 'layers-model'")
+    root = model.resolve()
+    files = {name: file_inside(model, root, name) for name in [TFJS_MODEL_FILE, *paths]}
+    missing = [name for name, file in files.items() if not file.is_file()]
     if missing:
         raise ModelError(f"--model {model}: weight files {', '.join(missing)} are missing")
     try:
@@ -185,6 +192,24 @@ def check_tfjs_model(model: Path) -> None:
         problem = str(exc)
     if problem:
         raise ModelError(f"--model {model}: {problem}")
+    return files
+
+
+def file_inside(model: Path, root: Path, name: Any) -> Path:
+    """Resolve a path model.json names; raise ModelError if it is not a plain relative path that stays in ``root``."""
+    plain = isinstance(name, str) and _WEIGHT_PATH.fullmatch(name) and not {".", ".."} & set(name.split("/"))
+    if not plain:
+        raise ModelError(
+            f"--model {model}/{TFJS_MODEL_FILE} lists the weight file {name!r}: expected a relative path inside the model folder "
+            "(letters, digits, '_', '-', '.' and '/', no '..')"
+        )
+    resolved = (root / name).resolve()
+    if not resolved.is_relative_to(root):
+        raise ModelError(
+            f"--model {model}/{TFJS_MODEL_FILE} lists the weight file {name!r}, a symbolic link that leads out of the folder: "
+            "expected a file inside the model folder"
+        )
+    return resolved
 
 
 def gather_app() -> dict[str, Path]:
@@ -197,16 +222,15 @@ def gather_app() -> dict[str, Path]:
     return found
 
 
-def model_hash(model_dir: Path) -> str:
+def model_hash(model_files: dict[str, Path]) -> str:
     """Return a short content hash of a TF.js model (model.json and its shards)."""
     digest = hashlib.sha256()
-    for path in sorted(model_dir.iterdir()):
-        if path.name == "model.json" or path.suffix == ".bin":
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in sorted(model_files):
+        digest.update(name.encode() + b"\0" + model_files[name].read_bytes())
     return digest.hexdigest()[:16]
 
 
-def page_settings(config: BuildConfig, model_dir: Path, model_json: dict[str, Any], vendor: list[VendoredFile], frame_check: FrameCheck) -> dict[str, Any]:
+def page_settings(config: BuildConfig, model_files: dict[str, Path], model_json: dict[str, Any], vendor: list[VendoredFile], frame_check: FrameCheck) -> dict[str, Any]:
     """Return the settings the page's JavaScript reads, the single source for both sides."""
     meta = gazesite_metadata(model_json)
     by_key = {v.key: f"vendor/{v.name}" for v in vendor}
@@ -225,7 +249,7 @@ def page_settings(config: BuildConfig, model_dir: Path, model_json: dict[str, An
             "quantization": meta.get("quantization", config.quantize),
             "inputShape": list(tfjs_input_shape(model_json)),
             # Names the exact weights, so a calibration stored for one model is never applied to another.
-            "hash": model_hash(model_dir),
+            "hash": model_hash(model_files),
         },
         "cascade": {"url": f"cascade/{cascade_path().name}", "file": cascade_path().name},
         "wasmPaths": {

@@ -18,14 +18,13 @@ import numpy as np
 
 from gazesite.config import ConvertConfig
 from gazesite.errors import ModelError
-from gazesite.model import VALIDATION_FILE, GazeModel, load_model
+from gazesite.model import TFJS_MODEL_FILE, VALIDATION_FILE, GazeModel, load_model
 from gazesite.model.dataset import load_dataset
 from gazesite.pipeline import PipelineSpec, crops_to_input, pipeline_constants, spec_for_input_shape
 from gazesite.staging import CONVERSION_REPORT, staged_directory
 
 log = logging.getLogger(__name__)
 
-TFJS_MODEL_FILE = "model.json"
 GOLDEN_FILE = "golden.json"
 #: How many validation crops go into the golden file for the browser.
 GOLDEN_SAMPLES = 16

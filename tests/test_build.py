@@ -270,3 +270,57 @@ def test_model_json_of_the_wrong_shape_is_not_buildable(tmp_path: Path) -> None:
     assert "buildable:   no: --model" in result.stdout and "not a TF.js layers model" in result.stdout
     result = gazesite("build", "--no-probe", "--target", TARGET, "--model", model, "--out", tmp_path / "dist")
     assert_one_line_error(result, str(model), "not a TF.js layers model")
+
+
+def tfjs_model_copy(site: Path, folder: Path) -> Path:
+    """A TF.js model folder copied from a built site's model/."""
+    model = folder / "tfjs"
+    shutil.copytree(site / "model", model)
+    return model
+
+
+def listed_weights(model: Path) -> set[str]:
+    return {p for group in json.loads((model / "model.json").read_text())["weightsManifest"] for p in group["paths"]}
+
+
+def test_tfjs_build_publishes_only_the_weight_files_model_json_lists(site: Path, tmp_path: Path, cache_env: dict[str, str]) -> None:
+    model = tfjs_model_copy(site, tmp_path)
+    (tmp_path / "secret.txt").write_text("private key")
+    (model / "leak.bin").symlink_to(tmp_path / "secret.txt")
+    (model / "draft.bin").write_bytes(b"not listed")
+    result = run_build(cache_env, tmp_path / "dist", "--target", TARGET, "--model", str(model))
+    assert result.returncode == 0, result.stderr
+    assert {p.name for p in (tmp_path / "dist" / "model").iterdir()} == listed_weights(model) | {"model.json"}
+    assert set(json.loads((tmp_path / "dist" / "build.json").read_text())["files"]) >= {f"model/{p}" for p in listed_weights(model)}
+
+
+ESCAPING_PATHS = {
+    "parent": "../secret.bin",
+    "absolute": "{tmp}/secret.bin",
+    "inner-parent": "sub/../../secret.bin",
+    "link-out": "link.bin",
+    "folder-link-out": "outside/secret.bin",
+    "not-a-string": 7,
+}
+
+
+@pytest.mark.parametrize("case", ESCAPING_PATHS, ids=list(ESCAPING_PATHS))
+def test_tfjs_weight_paths_that_leave_the_folder_are_refused_by_build_and_inspect(case: str, site: Path, tmp_path: Path, cache_env: dict[str, str]) -> None:
+    model = tfjs_model_copy(site, tmp_path)
+    (tmp_path / "secret.bin").write_bytes(b"private key")
+    (model / "sub").mkdir()
+    (model / "link.bin").symlink_to(tmp_path / "secret.bin")
+    (model / "outside").symlink_to(tmp_path)
+    path = ESCAPING_PATHS[case]
+    path = path.format(tmp=tmp_path) if isinstance(path, str) else path
+    model_json = json.loads((model / "model.json").read_text())
+    model_json["weightsManifest"][0]["paths"] = [path]
+    (model / "model.json").write_text(json.dumps(model_json))
+
+    build_result = run_build(cache_env, tmp_path / "dist", "--target", TARGET, "--model", str(model))
+    assert_one_line_error(build_result, str(model), "model.json", "inside the model folder")
+    assert not (tmp_path / "dist").exists()
+    inspect_result = gazesite("inspect", model)
+    assert inspect_result.returncode == 1 and "buildable:   no:" in inspect_result.stdout
+    reason = build_result.stderr.strip().removeprefix("Error: ")
+    assert reason in inspect_result.stdout  # build and inspect give the same verdict, word for word

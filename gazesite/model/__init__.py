@@ -17,6 +17,8 @@ KERAS_FILE = "model.h5"
 METADATA_FILE = "metadata.json"
 VALIDATION_FILE = "validation.json.gz"
 CURVE_FILE = "training.png"
+#: The file that names a TF.js layers model's topology and weight files.
+TFJS_MODEL_FILE = "model.json"
 
 
 class GazeModel:

@@ -39,7 +39,7 @@ from gazesite.bounded import (
     size_text,
 )
 from gazesite.errors import ModelError
-from gazesite.model import KERAS_FILE
+from gazesite.model import KERAS_FILE, TFJS_MODEL_FILE
 from gazesite.pipeline import input_shape_problem
 
 #: Layers that hold Python code or raw TensorFlow ops: TF.js cannot run them.
@@ -81,7 +81,7 @@ def detect_format(path: Path) -> str:
     if not path.exists():
         raise ModelError(f"model {path} does not exist: {expected}")
     if path.is_dir():
-        if (path / "model.json").is_file():
+        if (path / TFJS_MODEL_FILE).is_file():
             return "tfjs"
         if (path / KERAS_FILE).is_file():
             return "gazesite"
