@@ -324,3 +324,17 @@ def test_tfjs_weight_paths_that_leave_the_folder_are_refused_by_build_and_inspec
     assert inspect_result.returncode == 1 and "buildable:   no:" in inspect_result.stdout
     reason = build_result.stderr.strip().removeprefix("Error: ")
     assert reason in inspect_result.stdout  # build and inspect give the same verdict, word for word
+
+
+def test_a_target_that_breaks_the_probe_still_builds_with_a_warning(tmp_path: Path, cache_env: dict[str, str], site: Path) -> None:
+    from . import servers
+
+    server = servers.RawServer(servers.bad_status_line)
+    try:
+        cmd = [sys.executable, "-m", "gazesite", "build", "--target", server.url, "--out", str(tmp_path / "dist")]
+        result = subprocess.run(cmd, capture_output=True, text=True, env=cache_env, timeout=600)
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "WARNING could not" in result.stderr
+    assert json.loads((tmp_path / "dist" / "build.json").read_text())["frameable"] is None

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from gazesite.errors import GazesiteError
+from gazesite.probe import PROBE_TOTAL_SECONDS, probe_target
 from gazesite.serve import make_server
 from gazesite.staging import staged_directory
+
+from . import servers
 
 
 def test_failed_swap_keeps_the_previous_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -70,3 +74,35 @@ def test_serve_gives_only_regular_files_inside_the_folder(served_folder: str) ->
         status, body = fetch(served_folder + path)
         assert status == 404, path
         assert b"private key" not in body and b"main.js" not in body, path  # no file leaked, no listing
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[..., servers.RawServer]]:
+    """Start misbehaving servers on free ports; all stop at the end of the test."""
+    started: list[servers.RawServer] = []
+
+    def start(respond: Callable[..., None]) -> servers.RawServer:
+        started.append(servers.RawServer(respond))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.close()
+
+
+@pytest.mark.parametrize("respond", [servers.huge_header, servers.many_headers, servers.bad_status_line], ids=["10MB-header", "200-headers", "bad-status-line"])
+def test_probe_of_a_broken_target_is_unknown_not_a_crash(raw_server: Callable[..., servers.RawServer], respond: Callable[..., None]) -> None:
+    server = raw_server(respond)
+    started = time.monotonic()
+    check = probe_target(server.url)
+    assert check.frameable is None and "could not" in check.reason
+    assert time.monotonic() - started < 5
+
+
+def test_probe_time_is_bounded_in_total(raw_server: Callable[..., servers.RawServer]) -> None:
+    server = raw_server(servers.trickle)
+    started = time.monotonic()
+    check = probe_target(server.url)
+    elapsed = time.monotonic() - started
+    assert check.frameable is None and f"{PROBE_TOTAL_SECONDS:g} s" in check.reason
+    assert PROBE_TOTAL_SECONDS <= elapsed < PROBE_TOTAL_SECONDS + 1.5
