@@ -66,6 +66,12 @@ def build(config: BuildConfig) -> Path:
     frame_check = probe_target(config.target) if config.probe_target else FrameCheck(None, "not checked")
     if frame_check.frameable is False:
         log.warning("%s refuses to be framed: %s; the page will say so", config.target, frame_check.reason)
+    frame_origins = [origin_of(url) for url in (config.target, *frame_check.redirects)]
+    if frame_check.redirects:
+        log.info(
+            "%s redirects to %s (%s); the page may frame %s",
+            config.target, frame_check.final_url, " -> ".join((config.target, *frame_check.redirects)), " ".join(dict.fromkeys(frame_origins)),
+        )
 
     files = SiteFiles()
     model_dir = gather_model(config)
@@ -86,7 +92,7 @@ def build(config: BuildConfig) -> Path:
             "config": page_config,
             "title": f"gazesite: {config.target}",
             "target": config.target,
-            "csp": content_security_policy(origin_of(config.target)),
+            "csp": content_security_policy(frame_origins),
             "scripts": [{"src": f"vendor/{v.name}", "integrity": v.integrity} for v in vendor if v.name.endswith(".js")],
             "app_script": {"src": f"{APP_DIR}/main.js", "integrity": integrity_of(app_files[f"{APP_DIR}/main.js"])},
             # The modules main.js imports get their integrity through modulepreload.
@@ -284,6 +290,8 @@ def manifest(config: BuildConfig, files: SiteFiles, frame_check: FrameCheck) -> 
     return {
         "gazesite": gazesite.__version__,
         "target": config.target,
+        "redirects": list(frame_check.redirects),
+        "final_url": frame_check.final_url,
         "frameable": frame_check.frameable,
         "quantize": config.quantize,
         "backend": config.backend,

@@ -5,11 +5,15 @@ the page cannot find out on its own that the target sent
 ``X-Frame-Options`` or ``Content-Security-Policy: frame-ancestors``. The build
 asks instead, and the page shows the answer as its status.
 
+The probe follows redirects (at most ``MAX_REDIRECTS``, to http(s) URLs
+only) and records them: the page's Content-Security-Policy must allow
+framing every origin on the way, or the browser blocks the frame.
+
 The target is not trusted: the whole probe (name lookup, connecting, TLS,
-every read) takes at most ``PROBE_TOTAL_SECONDS``, and at most
-``MAX_RESPONSE_HEAD_BYTES`` are read of a response (http.client itself
-refuses more than 100 header lines). Whatever goes wrong is a warning and
-an unknown verdict, never a failed build.
+every read, every redirect) takes at most ``PROBE_TOTAL_SECONDS``, and at
+most ``MAX_RESPONSE_HEAD_BYTES`` are read of a response (http.client itself
+refuses more than 100 header lines); a redirect's body is never read.
+Whatever goes wrong is a warning and an unknown verdict, never a failed build.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -32,14 +36,18 @@ log = logging.getLogger(__name__)
 PROBE_TOTAL_SECONDS = 10.0
 #: The most bytes read of one response: its status line and headers (and what the reader buffers after them).
 MAX_RESPONSE_HEAD_BYTES = 64 * 1024
+#: The most redirects followed (browsers follow 20; real sites use 1 or 2: http -> https -> www).
+MAX_REDIRECTS = 5
 
 
 @dataclass(frozen=True)
 class FrameCheck:
-    """Whether the target can be framed: True, False, or None when unknown."""
+    """Whether the target can be framed: True, False, or None when unknown; and where it redirected."""
 
     frameable: bool | None
     reason: str
+    redirects: tuple[str, ...] = ()  # every URL the target redirected to, in order
+    final_url: str | None = None  # where the probe ended (None when it got no answer)
 
 
 class ProbeError(Exception):
@@ -81,7 +89,8 @@ def unreachable(url: str, problem: str) -> FrameCheck:
 
 def _probe(url: str, deadline: Deadline) -> FrameCheck:
     """Request ``url`` and judge its headers; every failure becomes an unknown verdict."""
-    opener = urllib.request.build_opener(BoundedHTTPHandler(deadline), BoundedHTTPSHandler(deadline))
+    redirects = RecordingRedirectHandler()
+    opener = urllib.request.build_opener(BoundedHTTPHandler(deadline), BoundedHTTPSHandler(deadline), redirects)
     request = urllib.request.Request(url, headers={"User-Agent": "gazesite-build"})
     try:
         with opener.open(request, timeout=deadline.remaining()) as response:
@@ -93,7 +102,29 @@ def _probe(url: str, deadline: Deadline) -> FrameCheck:
     except Exception as exc:  # noqa: BLE001 - whatever the target does, the build goes on
         return unreachable(url, f"{type(exc).__name__}: {exc}")
     policies = headers.get_all("Content-Security-Policy") or []
-    return framing_verdict(headers.get("X-Frame-Options"), ";".join(policies))
+    verdict = framing_verdict(headers.get("X-Frame-Options"), ";".join(policies))
+    chain = tuple(redirects.chain)
+    return replace(verdict, redirects=chain, final_url=chain[-1] if chain else url)
+
+
+class RecordingRedirectHandler(urllib.request.HTTPRedirectHandler):
+    """Follow at most MAX_REDIRECTS redirects, to http(s) URLs a build could target, and record each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chain: list[str] = []
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        from gazesite.config import target_url_problem
+
+        if len(self.chain) >= MAX_REDIRECTS:
+            raise ProbeError(f"more than {MAX_REDIRECTS} redirects")
+        problem = target_url_problem(newurl)
+        if problem:
+            raise ProbeError(f"it redirects to {newurl!r}, which {problem}")
+        self.chain.append(newurl)
+        fp.close()  # the redirect page's body is never read: it may be endless
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 class Deadline:

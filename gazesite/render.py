@@ -18,8 +18,8 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
-def content_security_policy(target_origin: str) -> str:
-    """Return the page's CSP: its own files only, and frames from the target only."""
+def content_security_policy(frame_origins: list[str]) -> str:
+    """Return the page's CSP: its own files only, and frames from the target's origins only."""
     directives = {
         "default-src": "'none'",
         # wasm-unsafe-eval: tf.js and OpenCV.js compile WebAssembly. unsafe-eval:
@@ -34,7 +34,8 @@ def content_security_policy(target_origin: str) -> str:
         "style-src": "'self'",
         "media-src": "'self' blob: mediastream:",
         "worker-src": "'self' blob:",
-        "frame-src": target_origin,
+        # Every origin the target passes through: a browser checks frame-src at each redirect.
+        "frame-src": " ".join(dict.fromkeys(frame_origins)),
         "base-uri": "'none'",
         "form-action": "'none'",
     }

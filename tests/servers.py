@@ -70,3 +70,49 @@ def many_headers(connection: socket.socket, server: RawServer) -> None:
 def bad_status_line(connection: socket.socket, server: RawServer) -> None:
     """Not HTTP at all."""
     connection.sendall(b"HELLO THERE\r\n\r\n")
+
+
+class RedirectServer:
+    """An HTTP server on 127.0.0.1 that redirects ``/start`` to ``http://localhost:PORT/final``, another origin,
+    ``/loop/N`` to ``/loop/N+1`` for ever, and ``/ftp`` to an ftp:// URL; it records every path it is asked for."""
+
+    def __init__(self) -> None:
+        import http.server
+
+        self.paths: list[str] = []
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                owner.paths.append(self.path)
+                if self.path == "/final":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.end_headers()
+                    self.wfile.write(b"<h1>final</h1>")
+                    return
+                self.send_response(302)
+                self.send_header("Location", owner.location(self.path))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def location(self, path: str) -> str:
+        if path.startswith("/loop/"):
+            return f"/loop/{int(path.rsplit('/', 1)[1]) + 1}"
+        if path == "/ftp":
+            return f"ftp://127.0.0.1:{self.port}/file"
+        return f"http://localhost:{self.port}/final"
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

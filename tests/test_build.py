@@ -338,3 +338,25 @@ def test_a_target_that_breaks_the_probe_still_builds_with_a_warning(tmp_path: Pa
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr and "WARNING could not" in result.stderr
     assert json.loads((tmp_path / "dist" / "build.json").read_text())["frameable"] is None
+
+
+def csp_directives(page: Path) -> dict[str, list[str]]:
+    (csp,) = [a["content"] for t, a in parse(page).tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    return {d.split()[0]: d.split()[1:] for d in csp.split(";")}
+
+
+def test_a_redirecting_target_is_framed_from_every_origin_on_its_way(tmp_path: Path, cache_env: dict[str, str], site: Path) -> None:
+    from . import servers
+
+    server = servers.RedirectServer()
+    try:
+        cmd = [sys.executable, "-m", "gazesite", "build", "--target", server.url("/start"), "--out", str(tmp_path / "dist")]
+        result = subprocess.run(cmd, capture_output=True, text=True, env=cache_env, timeout=600)
+    finally:
+        server.close()
+    assert result.returncode == 0, result.stderr
+    final = f"http://localhost:{server.port}/final"
+    assert f"redirects to {final}" in result.stderr
+    assert csp_directives(tmp_path / "dist" / "index.html")["frame-src"] == [f"http://127.0.0.1:{server.port}", f"http://localhost:{server.port}"]
+    manifest = json.loads((tmp_path / "dist" / "build.json").read_text())
+    assert manifest["redirects"] == [final] and manifest["final_url"] == final and manifest["frameable"] is True

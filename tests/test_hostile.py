@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from gazesite.errors import GazesiteError
-from gazesite.probe import PROBE_TOTAL_SECONDS, probe_target
+from gazesite.probe import MAX_REDIRECTS, PROBE_TOTAL_SECONDS, probe_target
 from gazesite.serve import make_server
 from gazesite.staging import staged_directory
 
@@ -106,3 +106,24 @@ def test_probe_time_is_bounded_in_total(raw_server: Callable[..., servers.RawSer
     elapsed = time.monotonic() - started
     assert check.frameable is None and f"{PROBE_TOTAL_SECONDS:g} s" in check.reason
     assert PROBE_TOTAL_SECONDS <= elapsed < PROBE_TOTAL_SECONDS + 1.5
+
+
+@pytest.fixture
+def redirect_server() -> Iterator[servers.RedirectServer]:
+    server = servers.RedirectServer()
+    yield server
+    server.close()
+
+
+def test_probe_records_where_the_target_redirects(redirect_server: servers.RedirectServer) -> None:
+    check = probe_target(redirect_server.url("/start"))
+    assert check.frameable is True
+    assert check.redirects == (f"http://localhost:{redirect_server.port}/final",)
+    assert check.final_url == f"http://localhost:{redirect_server.port}/final"
+
+
+@pytest.mark.parametrize(("path", "reason"), [("/loop/0", f"more than {MAX_REDIRECTS} redirects"), ("/ftp", "ftp")])
+def test_probe_follows_few_redirects_and_only_to_http(redirect_server: servers.RedirectServer, path: str, reason: str) -> None:
+    check = probe_target(redirect_server.url(path))
+    assert check.frameable is None and reason in check.reason and check.redirects == ()
+    assert len(redirect_server.paths) <= MAX_REDIRECTS + 1
