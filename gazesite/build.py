@@ -14,13 +14,13 @@ import logging
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import gazesite
 from gazesite.bounded import InputError, read_json_object
-from gazesite.config import BuildConfig, ConvertConfig
+from gazesite.config import BuildConfig, ConvertConfig, canonical_target
 from gazesite.errors import GazesiteError, ModelError
 from gazesite.model import TFJS_MODEL_FILE
 from gazesite.model.dataset import FORMAT_NAME as DATASET_FORMAT_NAME
@@ -62,7 +62,8 @@ def default_cache_dir() -> Path:
 
 def build(config: BuildConfig) -> Path:
     """Build the static site described by ``config`` and return its folder."""
-    config.validate()
+    # The host as the browser and the CSP name it (punycode), in every place the target appears.
+    config = replace(config.validate(), target=canonical_target(config.target))
     frame_check = probe_target(config.target) if config.probe_target else FrameCheck(None, "not checked")
     if frame_check.frameable is False:
         log.warning("%s refuses to be framed: %s; the page will say so", config.target, frame_check.reason)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from gazesite.errors import ConfigError
 from gazesite.staging import BUILD_OUTPUT, CONVERSION_OUTPUT, MODEL_OUTPUT, out_problem
@@ -81,12 +83,12 @@ BACKENDS = ("auto", "wasm", "webgl", "cpu")
 MIN_CALIBRATION_POINTS = 5
 MAX_CALIBRATION_POINTS = 25
 _MAX_URL_LENGTH = 2048
+#: A host a Content-Security-Policy source can name: Chromium refuses '_', non-ASCII and IPv6 literals there.
+_CSP_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?")
 
 
 def target_url_problem(url: str) -> str | None:
     """Return why ``url`` cannot be a build target, or None if it can."""
-    from urllib.parse import urlsplit
-
     if not url or len(url) > _MAX_URL_LENGTH:
         return f"must be an absolute http(s) URL of at most {_MAX_URL_LENGTH} characters"
     if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
@@ -102,7 +104,41 @@ def target_url_problem(url: str) -> str | None:
         return "must name a host, as in https://example.com/"
     if parts.username or parts.password:
         return "must not carry a user name or password"
+    try:
+        canonical_host(parts.hostname)
+    except ValueError as exc:
+        return f"host {parts.hostname!r} {exc}"
     return None
+
+
+def canonical_host(host: str) -> str:
+    """Return ``host`` as the page's CSP and the browser name it (an IDN in punycode); ValueError says why it cannot be."""
+    import idna
+
+    if ":" in host:  # urlsplit gives an IPv6 literal without its brackets
+        raise ValueError(
+            "is an IPv6 address, which Chromium does not accept in a Content-Security-Policy, so the page could never frame it: "
+            "give a host name that resolves to it instead (for example one in /etc/hosts)"
+        )
+    try:
+        if not host.isascii():  # UTS 46, non-transitional: what Chromium does with the same host
+            host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
+        elif "xn--" in host.lower():  # already punycode: it must decode
+            idna.decode(host)
+    except idna.IDNAError as exc:
+        raise ValueError(f"is not a valid internationalised domain name ({exc})") from None
+    if not _CSP_HOST.fullmatch(host):
+        raise ValueError("cannot be named in a Content-Security-Policy: a host name has letters, digits, '-' and '.' only")
+    return host
+
+
+def canonical_target(url: str) -> str:
+    """Return a valid target URL with its host as the browser sends it (punycode for an IDN), the rest unchanged."""
+    parts = urlsplit(url)
+    host = canonical_host(parts.hostname or "")
+    if host == parts.hostname:
+        return url
+    return urlunsplit(parts._replace(netloc=host if parts.port is None else f"{host}:{parts.port}"))
 
 
 @dataclass(frozen=True)

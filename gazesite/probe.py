@@ -115,14 +115,14 @@ class RecordingRedirectHandler(urllib.request.HTTPRedirectHandler):
         self.chain: list[str] = []
 
     def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
-        from gazesite.config import target_url_problem
+        from gazesite.config import canonical_target, target_url_problem
 
         if len(self.chain) >= MAX_REDIRECTS:
             raise ProbeError(f"more than {MAX_REDIRECTS} redirects")
         problem = target_url_problem(newurl)
         if problem:
             raise ProbeError(f"it redirects to {newurl!r}, which {problem}")
-        self.chain.append(newurl)
+        self.chain.append(canonical_target(newurl))
         fp.close()  # the redirect page's body is never read: it may be endless
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 

@@ -154,6 +154,11 @@ def test_cached_build_does_not_import_tensorflow(site: Path, tmp_path: Path, cac
         ("https://user:pw@example.com/", "user name or password"),
         ("https://example.com/\nSet-Cookie: x", "spaces or control characters"),
         ("", "absolute http(s) URL"),
+        ("http://[::1]:8080/", "IPv6 address"),
+        ("http://[2001:db8::1]/", "give a host name"),
+        ("http://bücher-.example/", "not a valid internationalised domain name"),
+        ("http://xn--a.example/", "not a valid internationalised domain name"),
+        ("http://under_score.example/", "letters, digits, '-' and '.'"),
     ],
 )
 def test_bad_targets_are_rejected(target: str, problem: str, tmp_path: Path) -> None:
@@ -360,3 +365,17 @@ def test_a_redirecting_target_is_framed_from_every_origin_on_its_way(tmp_path: P
     assert csp_directives(tmp_path / "dist" / "index.html")["frame-src"] == [f"http://127.0.0.1:{server.port}", f"http://localhost:{server.port}"]
     manifest = json.loads((tmp_path / "dist" / "build.json").read_text())
     assert manifest["redirects"] == [final] and manifest["final_url"] == final and manifest["frameable"] is True
+
+
+def test_an_idn_target_is_punycoded_everywhere(tmp_path: Path, cache_env: dict[str, str], site: Path) -> None:
+    result = run_build(cache_env, tmp_path / "dist", "--target", "http://Bücher.example:8080/seite?q=ä")
+    assert result.returncode == 0, result.stderr
+    page = tmp_path / "dist" / "index.html"
+    punycoded = "http://xn--bcher-kva.example:8080/seite?q=ä"
+    assert csp_directives(page)["frame-src"] == ["http://xn--bcher-kva.example:8080"]
+    (iframe,) = [a for t, a in parse(page).tags if t == "iframe"]
+    assert iframe["src"] == punycoded
+    config = json.loads(parse(page).script_texts[0])
+    assert config["target"] == punycoded and config["targetOrigin"] == "http://xn--bcher-kva.example:8080"
+    assert json.loads((tmp_path / "dist" / "build.json").read_text())["target"] == punycoded
+    assert "bücher" not in page.read_text().lower()
