@@ -22,7 +22,7 @@ MIB = 1024 * 1024
 MAX_JSON_BYTES = 16 * MIB
 #: Deepest nesting of JSON arrays and objects; real model configs stay below 20.
 MAX_JSON_DEPTH = 100
-#: Largest dataset file, as JSON after decompression: about 39,000 crops of 50x50.
+#: Largest dataset file, as JSON after decompression: about 40,000 crops of 50x50.
 #: A gzip bomb is refused after at most this much output, in about 0.1-0.3 s.
 MAX_DATASET_BYTES = 128 * MIB
 #: Largest model: a Keras HDF5 file, or everything a .keras archive unpacks to.
