@@ -125,7 +125,7 @@ def canonical_host(host: str) -> str:
             host = idna.encode(host, uts46=True, transitional=False).decode("ascii")
         elif "xn--" in host.lower():  # already punycode: it must decode
             idna.decode(host)
-    except idna.IDNAError as exc:
+    except UnicodeError as exc:  # idna.IDNAError, and the codec errors beneath it
         raise ValueError(f"is not a valid internationalised domain name ({exc})") from None
     if not _CSP_HOST.fullmatch(host):
         raise ValueError("cannot be named in a Content-Security-Policy: a host name has letters, digits, '-' and '.' only")
