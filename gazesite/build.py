@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import gazesite
-from gazesite.bounded import InputError, read_json_object
+from gazesite.bounded import MAX_MODEL_BYTES, InputError, read_json_object, size_text
 from gazesite.config import BuildConfig, ConvertConfig, canonical_target
 from gazesite.errors import GazesiteError, ModelError
 from gazesite.model import TFJS_MODEL_FILE
@@ -193,6 +193,8 @@ def check_tfjs_model(model: Path) -> dict[str, Path]:
     missing = [name for name, file in files.items() if not file.is_file()]
     if missing:
         raise ModelError(f"--model {model}: weight files {', '.join(missing)} are missing")
+    if sum(file.stat().st_size for file in files.values()) > MAX_MODEL_BYTES:  # they are hashed in memory
+        raise ModelError(f"--model {model}: model.json and its weight files are larger than {size_text(MAX_MODEL_BYTES)} together")
     try:
         problem = input_shape_problem(tfjs_input_shape(model_json))
     except ValueError as exc:

@@ -379,3 +379,14 @@ def test_an_idn_target_is_punycoded_everywhere(tmp_path: Path, cache_env: dict[s
     assert config["target"] == punycoded and config["targetOrigin"] == "http://xn--bcher-kva.example:8080"
     assert json.loads((tmp_path / "dist" / "build.json").read_text())["target"] == punycoded
     assert "bücher" not in page.read_text().lower()
+
+
+def test_a_tfjs_model_larger_than_the_limit_is_refused(site: Path, tmp_path: Path, cache_env: dict[str, str]) -> None:
+    from gazesite.bounded import MAX_MODEL_BYTES
+
+    model = tfjs_model_copy(site, tmp_path)
+    with open(model / sorted(listed_weights(model))[0], "r+b") as shard:
+        shard.truncate(MAX_MODEL_BYTES + 1)  # sparse: no disk is used, but build would read it whole
+    result = run_build(cache_env, tmp_path / "dist", "--target", TARGET, "--model", str(model))
+    assert_one_line_error(result, str(model), "larger than 512 MiB")
+    assert not (tmp_path / "dist").exists()
