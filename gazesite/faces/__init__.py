@@ -92,6 +92,7 @@ def check_training_renderers(names: Sequence[str]) -> tuple[str, ...]:
 
 
 def _renderer(renderer: Renderer | str) -> Renderer:
+    """The renderer itself, given it or its name."""
     return RENDERERS[renderer] if isinstance(renderer, str) else renderer
 
 

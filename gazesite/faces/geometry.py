@@ -43,7 +43,7 @@ EYEBALL_RADIUS_M = 0.012
 #: Where the webcam sits, and how often: laptops put it above the screen; beside it is rare, and
 #: turns the face 30-50 degrees from the camera, beyond what the frontal cascade finds.
 CAMERA_PLACES = ("top", "bottom", "left", "right")
-CAMERA_PLACE_WEIGHTS = (0.85, 0.1, 0.025, 0.025)
+CAMERA_PLACE_WEIGHTS = (0.9, 0.06, 0.02, 0.02)
 #: Eye order everywhere: index 0 is the eye at head x < 0 (the person's left), index 1 at x > 0.
 SIDES = (-1.0, 1.0)
 #: The widest screen drawn for a head at distance d is this times d (about 60 degrees of view).
@@ -106,7 +106,12 @@ class Rig:
 
 @dataclass(frozen=True)
 class RigRanges:
-    """The ranges random people are drawn from (angles in degrees, lengths in metres)."""
+    """The ranges random people are drawn from (angles in degrees, lengths in metres).
+
+    Screens are drawn no wider than 1.2 times the head's distance (nobody
+    sits 25 cm from a 27-inch screen); poses are normal, with the ranges as
+    their tails.
+    """
 
     screen_width: tuple[float, float] = (0.30, 0.60)
     screen_aspect: tuple[float, float] = (1.5, 1.8)
@@ -115,7 +120,7 @@ class RigRanges:
     # (see head_distance).
     face_px: tuple[float, float] = (88.0, 140.0)
     fov_deg: tuple[float, float] = (55.0, 72.0)
-    head_offset: tuple[float, float] = (0.06, 0.05)  # |x|, |y| of the head from its usual place
+    head_offset: tuple[float, float] = (0.06, 0.025)  # at most |x|, |y| of the head from its usual place
     yaw_deg: float = 15.0
     pitch_deg: float = 12.0
     roll_deg: float = 8.0
@@ -275,7 +280,7 @@ def random_rig(rng: np.random.Generator, ranges: RigRanges = TRAINING_RANGES) ->
     head_pos = np.array(
         [
             rng.uniform(-1, 1) * ranges.head_offset[0],
-            -screen.height * rng.uniform(0.05, 0.3) + rng.uniform(-1, 1) * ranges.head_offset[1] * 0.5,
+            -screen.height * rng.uniform(0.05, 0.3) + rng.uniform(-1, 1) * ranges.head_offset[1],
             -distance,
         ]
     )

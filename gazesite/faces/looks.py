@@ -20,6 +20,8 @@ SKIN_TONES: tuple[Color, ...] = (
     (176, 204, 238),
     (200, 222, 248),
 )
+#: Mean BGR level of the darkest and the lightest skin tone.
+SKIN_LEVEL_RANGE = (float(np.mean(SKIN_TONES[0])), float(np.mean(SKIN_TONES[-1])))
 #: Hair from black through browns and red to blond and grey.
 HAIR_TONES: tuple[Color, ...] = (
     (18, 18, 22),
@@ -44,11 +46,16 @@ def skin_tone(rng: np.random.Generator) -> Color:
 
 #: Most people's hair is black or dark brown.
 HAIR_WEIGHTS = (0.3, 0.25, 0.15, 0.1, 0.07, 0.08, 0.05)
+#: The red and blond entries of HAIR_TONES: common only with light skin.
+_LIGHT_HAIR = (4, 5)
 
 
-def hair_tone(rng: np.random.Generator) -> Color:
-    """A hair colour from the palette (dark ones most often), slightly varied."""
-    return _clip(np.array(HAIR_TONES[rng.choice(len(HAIR_TONES), p=HAIR_WEIGHTS)]) * rng.uniform(0.85, 1.15, 3))
+def hair_tone(rng: np.random.Generator, skin: Color) -> Color:
+    """A hair colour from the palette (dark ones most often, red and blond mostly with light skin), slightly varied."""
+    lightness = float(np.clip((np.mean(skin) - SKIN_LEVEL_RANGE[0]) / (SKIN_LEVEL_RANGE[1] - SKIN_LEVEL_RANGE[0]), 0, 1))
+    weights = np.array(HAIR_WEIGHTS)
+    weights[list(_LIGHT_HAIR)] *= lightness**2
+    return _clip(np.array(HAIR_TONES[rng.choice(len(HAIR_TONES), p=weights / weights.sum())]) * rng.uniform(0.85, 1.15, 3))
 
 
 def iris_tone(rng: np.random.Generator) -> Color:
@@ -67,4 +74,5 @@ def shade(color: Color, factor: float) -> Color:
 
 
 def _clip(values: np.ndarray) -> Color:
+    """A colour tuple from an array, clipped to 0..255."""
     return tuple(float(v) for v in np.clip(values, 0, 255))  # type: ignore[return-value]

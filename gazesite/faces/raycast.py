@@ -17,14 +17,29 @@ so accuracy on it says something about faces unlike any training face.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import replace
 
 import cv2
 import numpy as np
 
 from gazesite.faces import geometry, looks
-from gazesite.faces.raycast_model import EYE0, HAIR, NECK, NECK_SHAPE, PART0, SAMPLES, SKULL, WALL, Ellipsoid, Look, Person, ellipsoid_normals, intersect_ellipsoid, random_look
+from gazesite.faces.raycast_model import (
+    EYE0,
+    HAIR,
+    NECK,
+    NECK_SHAPE,
+    PART0,
+    SAMPLES,
+    SKULL,
+    WALL,
+    Ellipsoid,
+    Look,
+    Person,
+    ellipsoid_normals,
+    hair_boundary,
+    intersect_ellipsoid,
+    random_look,
+)
 from gazesite.faces.raycast_shading import surface_colours
 
 #: BGR weights of OpenCV's grey conversion.
@@ -44,8 +59,9 @@ def unseen_person(rng: np.random.Generator) -> Person:
 
 
 def _person(rig: geometry.Rig, look: Look) -> Person:
-    """A person with the wall placed behind where they sit (it stays put when they move)."""
-    return Person(rig, look, float(rig.head.position[2]) - look.wall_distance)
+    """A person with the wall behind and the torso below where they sit (both stay put when the head moves)."""
+    torso = np.asarray(rig.head.position) + _TORSO_OFFSET
+    return Person(rig, look, float(rig.head.position[2]) - look.wall_distance, tuple(float(v) for v in torso))  # type: ignore[arg-type]
 
 
 def jitter(person: Person, rng: np.random.Generator) -> Person:
@@ -57,8 +73,7 @@ def render(person: Person, target: tuple[float, float], rng: np.random.Generator
     """One webcam frame (uint8 RGBA) of the person looking at target (0..1 of the screen); rng drives sensor noise only."""
     rig, look = person.rig, person.look
     camera = rig.camera
-    image = _wall(camera, look, person.wall_z).copy()
-    _draw_torso(image, rig, look)
+    image = _backdrop(camera, look, person.wall_z, person.torso).copy()
     level = _draw_head(image, rig, look, target)
     frame = cv2.resize(image, (camera.width, camera.height), interpolation=cv2.INTER_AREA)
     # Webcams expose for the face: a dark face before a bright wall is brightened, and the reverse.
@@ -79,8 +94,16 @@ def _rays(camera: geometry.Camera) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=8)
+def _backdrop(camera: geometry.Camera, look: Look, wall_z: float, torso: tuple[float, float, float]) -> np.ndarray:
+    """What stays put while the head moves (BGR float32 at sub-sample resolution): the wall, and the torso before it."""
+    image = _wall(camera, look, wall_z)
+    _draw_torso(image, camera, look, torso)
+    image.setflags(write=False)
+    return image
+
+
 def _wall(camera: geometry.Camera, look: Look, wall_z: float) -> np.ndarray:
-    """The wall behind the person (BGR float32 at sub-sample resolution), the plane z = wall_z with rectangles on it.
+    """The wall behind the person, the plane z = wall_z with rectangles on it.
 
     Cast at one ray per pixel and enlarged: the wall is out of focus anyway.
     """
@@ -100,24 +123,20 @@ def _wall(camera: geometry.Camera, look: Look, wall_z: float) -> np.ndarray:
         image[inside] = looks.any_color(rng)
     # The wall faces the person; a light from the screen's side falls off across it.
     image *= (0.75 + 0.25 * np.clip(1 - 0.6 * np.hypot(x, y), 0, 1))[..., None]
-    image = cv2.resize(image, (camera.width * SAMPLES, camera.height * SAMPLES), interpolation=cv2.INTER_LINEAR)
-    image.setflags(write=False)
-    return image
+    return cv2.resize(image, (camera.width * SAMPLES, camera.height * SAMPLES), interpolation=cv2.INTER_LINEAR)
 
 
-def _draw_torso(image: np.ndarray, rig: geometry.Rig, look: Look) -> None:
-    """Ray-cast the shoulders (world axes, below the head) in clothes, Lambert-lit."""
-    head = np.asarray(rig.head.position)
-    shape = Ellipsoid(tuple(float(v) for v in head + _TORSO_OFFSET), _TORSO_AXES)  # type: ignore[arg-type]
-    corners = shape.corners()
-    pixels = geometry.project(rig.camera, corners)
+def _draw_torso(image: np.ndarray, camera: geometry.Camera, look: Look, centre: tuple[float, float, float]) -> None:
+    """Ray-cast the shoulders (an ellipsoid in world axes) in clothes, Lambert-lit."""
+    shape = Ellipsoid(centre, _TORSO_AXES)
+    pixels = geometry.project(camera, shape.corners())
     lo = np.clip(np.floor((pixels.min(axis=0) + 0.5) * SAMPLES).astype(int), 0, None)
     hi = np.ceil((pixels.max(axis=0) + 0.5) * SAMPLES).astype(int)
     y0, y1, x0, x1 = lo[1], min(image.shape[0], hi[1]), lo[0], min(image.shape[1], hi[0])
     if y1 <= y0 or x1 <= x0:
         return
-    rays = _rays(rig.camera)[y0:y1, x0:x1]
-    origin = np.asarray(rig.camera.position, np.float32)
+    rays = _rays(camera)[y0:y1, x0:x1]
+    origin = np.asarray(camera.position, np.float32)
     t = intersect_ellipsoid(shape, origin, rays)
     hit = np.isfinite(t)
     if hit.any():
@@ -135,11 +154,6 @@ def _box(rig: geometry.Rig, corners: np.ndarray, shape: tuple[int, ...]) -> tupl
     x0, y0 = max(0, lo[0]), max(0, lo[1])
     x1, y1 = min(shape[1], hi[0]), min(shape[0], hi[1])
     return (y0, y1, x0, x1) if x1 > x0 and y1 > y0 else None
-
-
-def _hair_boundary(look: Look, x: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """y of the hair's lower edge: the hairline in front, lower at the sides and back."""
-    return look.hairline + 2.5 * x**2 + np.maximum(0, -z - 0.01) * 1.1
 
 
 def _draw_head(image: np.ndarray, rig: geometry.Rig, look: Look, target: tuple[float, float]) -> float:
@@ -168,7 +182,7 @@ def _draw_head(image: np.ndarray, rig: geometry.Rig, look: Look, target: tuple[f
         if pid == HAIR:
             with np.errstate(invalid="ignore"):
                 p = origin + t[..., None] * sub
-                t = np.where(p[..., 1] < _hair_boundary(look, p[..., 0], p[..., 2]) - 0.004, t, np.inf).astype(np.float32)
+                t = np.where(p[..., 1] < hair_boundary(look, p[..., 0], p[..., 2]) - 0.004, t, np.inf).astype(np.float32)
         closer = t < best[window]
         best[window][closer] = t[closer]
         part[window][closer] = pid

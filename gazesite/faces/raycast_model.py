@@ -19,6 +19,9 @@ from gazesite.faces.looks import Color
 #: Rays per frame pixel along each axis (2 x 2 samples per pixel).
 SAMPLES = 2
 HAIR_STYLES = ("cap", "volume", "bald", "long")
+HAIR_STYLE_WEIGHTS = (0.35, 0.3, 0.1, 0.25)
+#: How thick each style's hair shell is over the skull (metres, before a per-person spread).
+_HAIR_THICKNESS = {"cap": 0.006, "volume": 0.02, "bald": 0.0, "long": 0.014}
 _NO_HIT = np.float32(np.inf)
 #: Part ids in a hit map: what each ray hit first. PART0 + i is Look.parts[i].
 WALL, NECK, SKULL, HAIR, EYE0, EYE1, PART0 = range(7)
@@ -34,10 +37,11 @@ class Ellipsoid:
     tilt: float = 0.0
 
     def corners(self) -> np.ndarray:
-        """The 8 corners of a box around it (head coordinates)."""
-        r = max(self.axes)
+        """The 8 corners of a box around it (head coordinates); tight unless it is tilted."""
+        ax, ay, az = self.axes
+        half = np.array([ax, max(ay, az), max(ay, az)] if self.tilt else [ax, ay, az])
         signs = np.array([[sx, sy, sz] for sx in (-1, 1) for sy in (-1, 1) for sz in (-1, 1)], float)
-        return np.array(self.centre) + signs * r
+        return np.array(self.centre) + signs * half
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ class Person:
     rig: geometry.Rig
     look: Look
     wall_z: float  # the wall behind the person (world z); fixed when the head moves
+    torso: tuple[float, float, float]  # the torso's centre (world); fixed when the head moves
 
 
 #: The neck, head coordinates (it turns with the head).
@@ -91,11 +96,11 @@ NECK_SHAPE = Ellipsoid((0.0, 0.13, -0.075), (0.048, 0.10, 0.048))
 def random_look(rng: np.random.Generator) -> Look:
     """Draw a look with the raycast renderer's own proportions and palette use."""
     skin = looks.skin_tone(rng)
-    hair = looks.hair_tone(rng)
+    hair = looks.hair_tone(rng, skin)
     ax, ay, az = rng.uniform(0.074, 0.084), rng.uniform(0.100, 0.115), rng.uniform(0.095, 0.105)
     skull = Ellipsoid((0.0, rng.uniform(0.0, 0.012), rng.uniform(-0.100, -0.092)), (ax, ay, az))
     nose_len = rng.uniform(0.019, 0.025)
-    parts = (
+    parts = (  # in BROW_RIDGE, NOSE, cheekbones, muzzle, chin order
         Ellipsoid((0.0, rng.uniform(-0.021, -0.016), rng.uniform(-0.014, -0.010)), (rng.uniform(0.056, 0.064), 0.014, 0.018)),
         Ellipsoid((0.0, 0.016 + nose_len, rng.uniform(-0.002, 0.003)), (rng.uniform(0.008, 0.011), nose_len, rng.uniform(0.016, 0.021)), math.radians(rng.uniform(15, 30))),
         Ellipsoid((-0.036, 0.028, -0.029), (0.028, 0.022, 0.020)),
@@ -103,12 +108,12 @@ def random_look(rng: np.random.Generator) -> Look:
         Ellipsoid((0.0, rng.uniform(0.066, 0.074), -0.014), (rng.uniform(0.032, 0.038), 0.026, 0.022)),
         Ellipsoid((0.0, rng.uniform(0.100, 0.108), -0.022), (0.022, 0.016, 0.018)),
     )
-    style = str(rng.choice(HAIR_STYLES))
-    thickness = {"cap": 0.006, "volume": 0.02, "bald": 0.0, "long": 0.014}[style] * rng.uniform(0.7, 1.3)
+    style = str(rng.choice(HAIR_STYLES, p=HAIR_STYLE_WEIGHTS))
+    thickness = _HAIR_THICKNESS[style] * rng.uniform(0.7, 1.3)
     shell_axes = (ax + thickness, ay + thickness + (0.05 if style == "long" else 0.0), az + thickness)
     # Shifted back by its thickness: hair sits flat at the hairline and thickest at the crown and back.
     shell_centre = (skull.centre[0], skull.centre[1] + (0.04 if style == "long" else -thickness * 0.3), skull.centre[2] - thickness)
-    light = np.array([rng.uniform(-0.8, 0.8), rng.uniform(-0.8, 0.1), rng.uniform(0.5, 1.0)])
+    light = np.array([rng.uniform(-0.6, 0.6), rng.uniform(-0.8, 0.1), rng.uniform(0.5, 1.0)])  # from the screen's side
     return Look(
         skin=skin,
         hair=hair,
@@ -140,6 +145,11 @@ def random_look(rng: np.random.Generator) -> Look:
         exposure=rng.uniform(100, 150),
         noise_sigma=rng.uniform(1.0, 4.5),
     )
+
+
+def hair_boundary(look: Look, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """y of the hair's lower edge on the head: the hairline in front, higher at the temples, lower at the sides and back."""
+    return look.hairline + 2.5 * x**2 + np.maximum(0, -z - 0.01) * 1.1
 
 
 def intersect_ellipsoid(shape: Ellipsoid, origin: np.ndarray, dirs: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from gazesite.faces import geometry
-from gazesite.faces.raycast_model import EYE0, EYE1, HAIR, NECK, NECK_SHAPE, NOSE, PART0, SKULL, Ellipsoid, Look, ellipsoid_normals, intersect_ellipsoid
+from gazesite.faces.raycast_model import EYE0, EYE1, HAIR, NECK, NECK_SHAPE, NOSE, PART0, SKULL, Ellipsoid, Look, ellipsoid_normals, hair_boundary, intersect_ellipsoid
 _SCLERA = np.array((212, 218, 226), np.float32)
 _PUPIL = np.array((10, 10, 12), np.float32)
 #: How far the upper lid follows the eye's vertical rotation.
@@ -40,60 +40,77 @@ def surface_colours(
     shapes.update({PART0 + i: shape for i, shape in enumerate(look.parts)})
     normals = np.zeros_like(points)
     for pid, shape in shapes.items():
-        mask = part == pid
-        if mask.any():
-            normals[mask] = ellipsoid_normals(shape, points[mask])
+        index = np.flatnonzero(part == pid)
+        if len(index):
+            normals[index] = ellipsoid_normals(shape, points[index])
     albedo = np.empty_like(points)
     albedo[:] = look.skin
-    x, y, z = points[:, 0], points[:, 1], points[:, 2]
     skin = (part != HAIR) & (part != EYE0) & (part != EYE1)
-    _paint_features(look, rig, part, points, normals, albedo, skin)
-    gloss = np.full(len(points), 0.05, np.float32)
-    eyes = geometry.eye_rotations(rig, target)
-    for i, (centre, rotation) in enumerate(zip(centres, eyes)):
-        mask = part == EYE0 + i
-        if mask.any():
-            rel = points[mask] - centre
-            normals[mask] = rel / rig.eyes.radius  # points on the sphere
-            colour, opening = _eye(look, rig.eyes.radius, geometry.SIDES[i], rel, rotation)
-            albedo[mask] = colour
-            gloss[np.flatnonzero(mask)[opening]] = 0.9
+    # Features live on the front of the face: work on those points only (a fraction of the head's).
+    x, y, z = points[:, 0], points[:, 1], points[:, 2]
+    front = np.flatnonzero((z > -0.045) & (np.abs(x) < 0.075) & (y > -0.05) & (y < 0.1))
+    _paint_hair(look, part, points, albedo)
+    _paint_features(look, rig, part[front], points[front], normals[front], albedo, front)
     light = (np.asarray(look.light, np.float32) @ rot).astype(np.float32)  # world -> head
-    lambert = np.clip(normals @ light, 0, 1)
-    shadow = _shadowed(look, points, normals, light)
-    # Eye sockets sit deeper than the ellipsoids say: darken skin around the eyes.
-    half = rig.eyes.ipd / 2
-    socket = np.exp(-(((np.abs(x) - half - 0.002) / 0.02) ** 2) - ((y + 0.006) / 0.014) ** 2) * (z > -0.04)
-    # The eyeball stands forward in its socket: its shadow is lighter than the skin's around it.
-    occlusion = 1 - _SOCKET_DEPTH * socket * np.where(skin, 1.0, np.where(part == HAIR, 0.0, _EYE_SHADOW_SHARE))
-    direct = lambert * (1 - 0.85 * shadow)
-    view = -rays  # unit already
-    reflect = 2 * (normals @ light)[:, None] * normals - light
-    glint = np.clip(np.einsum("ij,ij->i", reflect, view), 0, 1) ** np.where(gloss > 0.5, 150, 10) * gloss * (1 - shadow)
-    colour = albedo * (look.ambient + (1 - look.ambient) * direct)[:, None] * occlusion[:, None] + 255 * glint[:, None]
+    facing = normals @ light
+    # Matte skin and hair: a faint, broad sheen (x ** 10 by squaring: cheaper than a power).
+    sheen = np.clip(np.einsum("ij,ij->i", 2 * facing[:, None] * normals - light, -rays), 0, 1)
+    sheen2 = sheen * sheen
+    glint = 0.05 * sheen2 * (sheen2 * sheen2) ** 2
+    for i, (centre, rotation) in enumerate(zip(centres, geometry.eye_rotations(rig, target))):
+        index = np.flatnonzero(part == EYE0 + i)
+        if len(index):
+            rel = points[index] - centre
+            normals[index] = rel / rig.eyes.radius  # points on the sphere
+            facing[index] = normals[index] @ light
+            colour, opening = _eye(look, rig.eyes.radius, geometry.SIDES[i], rel, rotation)
+            albedo[index] = colour
+            # The wet cornea: a small, bright glint.
+            reflect = 2 * facing[index, None] * normals[index] - light
+            glint[index] = np.where(opening, 0.9 * np.clip(np.einsum("ij,ij->i", reflect, -rays[index]), 0, 1) ** 150, 0.0)
+    lambert = np.clip(facing, 0, 1)
+    shadow = _shadowed(look, points, normals, light, front)
+    # Eye sockets sit deeper than the ellipsoids say: darken around the eyes; the eyeball stands
+    # forward in its socket, so its own shadow is lighter than the skin's.
+    occlusion = np.ones(len(points), np.float32)
+    fx, fy = x[front], y[front]
+    socket = np.exp(-(((np.abs(fx) - rig.eyes.ipd / 2 - 0.002) / 0.02) ** 2) - ((fy + 0.006) / 0.014) ** 2)
+    occlusion[front] = 1 - _SOCKET_DEPTH * socket * np.where(skin[front], 1.0, np.where(part[front] == HAIR, 0.0, _EYE_SHADOW_SHARE))
+    lit = (look.ambient + (1 - look.ambient) * lambert * (1 - 0.85 * shadow)) * occlusion
+    colour = albedo * lit[:, None] + (255 * glint * (1 - shadow))[:, None]
     return colour.astype(np.float32)
 
 
-def _paint_features(look: Look, rig: geometry.Rig, part: np.ndarray, points: np.ndarray, normals: np.ndarray, albedo: np.ndarray, skin: np.ndarray) -> None:
-    """Hair, brows, lips and nostrils as colour regions on the surfaces."""
+def _paint_hair(look: Look, part: np.ndarray, points: np.ndarray, albedo: np.ndarray) -> None:
+    """Hair on the hair shell and on the skull above the hairline, with fine strands."""
     x, y, z = points[:, 0], points[:, 1], points[:, 2]
-    boundary = look.hairline + 2.5 * x**2 + np.maximum(0, -z - 0.01) * 1.1
-    hair = (part == HAIR) | ((part == SKULL) & (y < boundary) & (look.hair_style != "bald"))
+    on_skull = part == SKULL
+    if look.hair_style != "bald":
+        on_skull &= y < hair_boundary(look, x, z)
+    else:
+        on_skull[:] = False
+    hair = np.flatnonzero((part == HAIR) | on_skull)
+    hx, hy, hz = x[hair], y[hair], z[hair]
     # Strands: fine stripes running back from the forehead.
-    strands = 0.85 + 0.15 * np.sin(900 * x + 40 * z) * np.sin(300 * x - 200 * y)
-    albedo[hair] = np.asarray(look.hair, np.float32) * strands[hair, None]
-    half = rig.eyes.ipd / 2
-    along = (np.abs(x) - half + 0.016) / 0.036  # 0 at the brow's inner end, 1 at the outer
+    strands = 0.85 + 0.15 * np.sin(900 * hx + 40 * hz) * np.sin(300 * hx - 200 * hy)
+    albedo[hair] = np.asarray(look.hair, np.float32) * strands[:, None]
+
+
+def _paint_features(look: Look, rig: geometry.Rig, part: np.ndarray, points: np.ndarray, normals: np.ndarray, albedo: np.ndarray, index: np.ndarray) -> None:
+    """Brows, lips and nostrils as colour regions on the front of the face (points index[i] of albedo)."""
+    x, y, z = points[:, 0], points[:, 1], points[:, 2]
+    skin = (part != HAIR) & (part != EYE0) & (part != EYE1)
+    along = (np.abs(x) - rig.eyes.ipd / 2 + 0.016) / 0.036  # 0 at the brow's inner end, 1 at the outer
     brow_top = look.brow_y - 0.003 * np.sin(math.pi * np.clip(along, 0, 1))
     brow = skin & (along > 0) & (along < 1) & (y > brow_top - look.brow_height * (1.1 - 0.5 * along)) & (y < brow_top) & (z > -0.03)
-    albedo[brow] = look.brow
+    albedo[index[brow]] = look.brow
     mouth = np.clip(1 - (x / look.mouth_width) ** 2, 0, 1)
     lips = skin & (np.abs(y - look.mouth_y) < look.lip_height * np.sqrt(mouth)) & (z > -0.04)
-    albedo[lips] = look.lips
+    albedo[index[lips]] = look.lips
     line = skin & (np.abs(y - look.mouth_y - 0.0005 * mouth) < 0.0008) & (np.abs(x) < look.mouth_width * 0.95) & (z > -0.04)
-    albedo[line] = np.asarray(look.lips, np.float32) * 0.35
+    albedo[index[line]] = np.asarray(look.lips, np.float32) * 0.35
     nostrils = (part == NOSE) & (normals[:, 1] > 0.45) & (np.abs(x) > 0.002) & (np.abs(x) < 0.011)
-    albedo[nostrils] = np.asarray(look.skin, np.float32) * 0.25
+    albedo[index[nostrils]] = np.asarray(look.skin, np.float32) * 0.25
 
 
 def _eye(look: Look, radius: float, side: float, rel: np.ndarray, rotation: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
@@ -130,11 +147,8 @@ def _eye(look: Look, radius: float, side: float, rel: np.ndarray, rotation: tupl
     return colour, opening & ~lash
 
 
-def _shadowed(look: Look, points: np.ndarray, normals: np.ndarray, light: np.ndarray) -> np.ndarray:
-    """1 where the brow ridge or the nose blocks the light, else 0."""
-    x, y, z = points[:, 0], points[:, 1], points[:, 2]
-    # Only the front of the face can be shaded by the brow ridge or the nose.
-    near = np.flatnonzero((z > -0.03) & (np.abs(x) < 0.06) & (y > -0.04) & (y < 0.08))
+def _shadowed(look: Look, points: np.ndarray, normals: np.ndarray, light: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """1 where the brow ridge or the nose blocks the light, else 0; only points ``near`` (the face's front) can be."""
     shadow = np.zeros(len(points), np.float32)
     if len(near):
         origin = points[near] + normals[near] * 1e-4

@@ -23,9 +23,9 @@ import cv2
 import numpy as np
 
 from gazesite.faces import geometry, looks
+from gazesite.faces.looks import Color
 from gazesite.faces.room import room
 from gazesite.faces.vector_eyes import circle, draw_brow, draw_eye, draw_glasses
-from gazesite.faces.looks import Color
 from gazesite.faces.vector_model import EGG_COLS, EGG_ROWS, SHIFT, SUPERSAMPLE, Look, Pen, Person, egg_points, on_face, random_look
 
 #: Texture tile size (texels) mapped onto the face's ellipse.
@@ -40,6 +40,8 @@ _SOCKET_DARKNESS, _SOCKET_WIDTH, _SOCKET_HEIGHT = 0.7, 1.5, 0.016
 _CHEEK_LIGHT = 0.2
 #: The nose's lit ridge: brightness factor and width (frame pixels).
 _RIDGE_LIGHT, _RIDGE_WIDTH = 1.25, 1.6
+#: How fast the hairline rises toward the temples (m per m squared) and drops toward the back (m per m).
+_HAIRLINE_CURVE, _HAIR_DROP_BACK = 2.0, 1.0
 
 
 def random_person(rng: np.random.Generator) -> Person:
@@ -83,25 +85,30 @@ def render(person: Person, target: tuple[float, float], rng: np.random.Generator
     return cv2.cvtColor(np.clip(frame, 0, 255).astype(np.uint8), cv2.COLOR_BGR2RGBA)
 
 
+def _hairline(look: Look, x: np.ndarray) -> np.ndarray:
+    """y of the hairline across the forehead: higher at the temples."""
+    return look.hairline + _HAIRLINE_CURVE * x**2
+
+
 def _hair_boundary(look: Look, x: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """y of the hair's edge on the skull: higher at the temples, lower toward the back."""
-    return look.hairline + 2.0 * x**2 + np.maximum(0, -z) * 1.0
+    """y of the hair's edge on the skull: the hairline in front, lower toward the back."""
+    return _hairline(look, x) + np.maximum(0, -z) * _HAIR_DROP_BACK
 
 
 def _draw_body(pen: Pen, look: Look) -> None:
     """Shoulders in clothes, then the neck."""
     cz = look.head_centre[2]
     x = np.linspace(-0.21, 0.21, 15)
-    y = 0.22 + 0.1 * (x / 0.21) ** 2
+    y = 0.19 + 0.1 * (x / 0.21) ** 2
     shoulders = np.concatenate([np.stack([x, y, np.full_like(x, z)], axis=-1) for z in (cz - 0.09, cz + 0.09)])
     pen.hull(np.concatenate([shoulders, shoulders + [0, 0.3, 0]]), look.clothes)
     t = np.linspace(0, 2 * math.pi, 16, endpoint=False)
-    ring = np.stack([0.045 * np.cos(t), np.zeros_like(t), cz + 0.015 + 0.045 * np.sin(t)], axis=-1)
-    pen.hull(np.concatenate([ring + [0, 0.04, 0], ring + [0, 0.25, 0]]), looks.shade(look.skin, 0.72))
+    ring = np.stack([0.055 * np.cos(t), np.zeros_like(t), cz + 0.01 + 0.05 * np.sin(t)], axis=-1)
+    pen.hull(np.concatenate([ring + [0, 0.04, 0], ring + [0, 0.22, 0]]), looks.shade(look.skin, 0.72))
 
 
 def _draw_head(pen: Pen, look: Look) -> np.ndarray:
-    """Back hair, ears, then the head as a mesh of lit-side quads (hair cap or skin); return the skull's outline in frame pixels."""
+    """Back hair, ears, then the head as a mesh of camera-facing quads (hair or skin); return the skull's outline in frame pixels."""
     egg = egg_points(look)
     centre = np.array(look.head_centre)
     rel = egg - centre
@@ -115,20 +122,21 @@ def _draw_head(pen: Pen, look: Look) -> np.ndarray:
     if style == "long":
         hang = np.array([[s * ax * f, 0.22, centre[2] - 0.03] for s in (-1, 1) for f in (1.0, 1.35)])
         pen.hull(np.concatenate([egg[rel[:, 1] < 0.03] * [1.08, 1.0, 1.0], hang]), hair)
-    ears = [_ear(look, side) for side in (-1.0, 1.0)]
+    ears = [_ear(look, side) for side in geometry.SIDES]
     # An ear turned toward the camera shows in front of the head's side; the other hides behind it.
-    facing = [float(np.dot([side, 0.0, 0.0], pen.camera_direction(ear.mean(axis=0)))) > 0.3 for side, ear in zip((-1.0, 1.0), ears)]
+    facing = [float(np.dot([side, 0.0, 0.0], pen.camera_direction(ear.mean(axis=0)))) > 0.3 for side, ear in zip(geometry.SIDES, ears)]
     for ear, front in zip(ears, facing):
         if not front:
             pen.fill(ear, looks.shade(look.skin, 0.86))
-    cap = egg[:, 1] < _hair_boundary(look, egg[:, 0], egg[:, 2])
+    above = egg[:, 1] - _hair_boundary(look, egg[:, 0], egg[:, 2])  # < 0 under the hair
+    cap = above < 0
     if style == "curly":
         radius = pen.px(pen.rig.camera.focal * 0.018 / _head_depth(pen)) << SHIFT
         for point in pen.fixed(egg[cap][::3] + rel[cap][::3] * 0.12):
             cv2.circle(pen.canvas, tuple(int(v) for v in point), radius, looks.shade(hair, 0.85), -1, cv2.LINE_AA, SHIFT)
     grown = egg + cap[:, None] * rel / np.linalg.norm(rel, axis=1, keepdims=True) * look.hair_volume
     pen.hull(grown, hair)  # the anti-aliased outline; the mesh colours the inside
-    _draw_mesh(pen, look, grown, cap, hair)
+    _draw_mesh(pen, look, grown, above, hair)
     for ear, front in zip(ears, facing):
         if front:
             pen.fill(ear, looks.shade(look.skin, 0.86))
@@ -143,15 +151,17 @@ def _ear(look: Look, side: float) -> np.ndarray:
     return np.stack([side * (ax + 0.006 + 0.004 * np.cos(t)), 0.016 + 0.028 * np.sin(t), cz + 0.004 + 0.016 * np.cos(t)], axis=-1)
 
 
-def _draw_mesh(pen: Pen, look: Look, points: np.ndarray, cap: np.ndarray, hair: Color) -> None:
-    """Fill the egg's quads that face the camera, far ones first: hair where the cap is, skin elsewhere.
+def _draw_mesh(pen: Pen, look: Look, points: np.ndarray, above: np.ndarray, hair: Color) -> None:
+    """Fill the egg's quads that face the camera, far ones first: hair where ``above`` < 0 (under the hair), skin elsewhere.
 
     Quads, not a hull: the hairline is not convex (temples, sideburns), and
-    a turned head must show skin, not hair, below the hair on its side.
+    a turned head must show skin, not hair, below the hair on its side. A
+    quad the hairline crosses is cut along it (linear between corners), so
+    the hairline is a smooth curve, not a staircase of quads.
     """
     rows, cols = EGG_ROWS, EGG_COLS
     grid = pen.fixed(points).reshape(rows, cols, 2)
-    cap_grid = cap.reshape(rows, cols)
+    level = above.reshape(rows, cols)
     world = points @ pen.rotation.T + np.asarray(pen.rig.head.position)
     to_camera = (np.asarray(pen.rig.camera.position) - world).reshape(rows, cols, 3)
     rel = (points - np.array(look.head_centre)).reshape(rows, cols, 3)
@@ -163,26 +173,46 @@ def _draw_mesh(pen: Pen, look: Look, points: np.ndarray, cap: np.ndarray, hair: 
     view = to_camera[r, c] + to_camera[r + 1, c1]
     visible = np.einsum("ijk,ijk->ij", corner_normals, view) > 0
     distance = np.linalg.norm(view, axis=-1)
-    in_cap = cap_grid[r, c] & cap_grid[r, c1] | cap_grid[r + 1, c] & cap_grid[r + 1, c1]
     for i in np.argsort(-distance[visible], kind="stable"):
         ri, ci = r[visible][i], c[visible][i]
         cj = (ci + 1) % cols
-        quad = np.stack([grid[ri, ci], grid[ri, cj], grid[ri + 1, cj], grid[ri + 1, ci]])
-        cv2.fillPoly(pen.canvas, [quad], hair if in_cap[visible][i] else look.skin, cv2.LINE_8, SHIFT)
+        corners = [(ri, ci), (ri, cj), (ri + 1, cj), (ri + 1, ci)]
+        quad = np.stack([grid[k] for k in corners])
+        levels = np.array([level[k] for k in corners])
+        if np.all(levels < 0):
+            cv2.fillPoly(pen.canvas, [quad], hair, cv2.LINE_8, SHIFT)
+            continue
+        cv2.fillPoly(pen.canvas, [quad], look.skin, cv2.LINE_8, SHIFT)
+        if np.any(levels < 0):
+            cv2.fillPoly(pen.canvas, [_under(quad, levels)], hair, cv2.LINE_AA, SHIFT)
+
+
+def _under(quad: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """The part of a quad (4, 2 fixed-point) where the level, linear along its edges, is below 0."""
+    part = []
+    for a in range(4):
+        b = (a + 1) % 4
+        if levels[a] < 0:
+            part.append(quad[a])
+        if (levels[a] < 0) != (levels[b] < 0):
+            t = levels[a] / (levels[a] - levels[b])
+            part.append(np.round(quad[a] + t * (quad[b] - quad[a])).astype(np.int32))
+    return np.array(part, np.int32)
 
 
 def _draw_front_hair(pen: Pen, look: Look) -> None:
     """A fringe over the forehead, or long strands framing the face."""
     ax = look.head_axes[0]
     if look.hair_style == "fringe":
-        x = np.linspace(-0.068, 0.068, 17)
-        reach = (look.brow_y - look.hairline) * (0.45 + 0.25 * (np.arange(len(x)) % 2))
-        top = on_face(look, x, look.hairline + 3.0 * x**2 - 0.012, 0.004)
-        bottom = on_face(look, x, look.hairline + 3.0 * x**2 + reach, 0.004)
+        x = np.linspace(-0.068, 0.068, 25)
+        # A soft wave of locks, ending well above the brows (a jagged edge over the eyes hides the face).
+        reach = (look.brow_y - look.hairline) * (0.35 + 0.08 * np.cos(x * 260) - 40 * x**2)
+        top = on_face(look, x, _hairline(look, x) - 0.012, 0.004)
+        bottom = on_face(look, x, _hairline(look, x) + reach, 0.004)
         pen.fill(np.concatenate([top, bottom[::-1]]), looks.shade(look.hair, 0.95))
     elif look.hair_style == "long":
         z = look.head_centre[2] + 0.35 * look.head_axes[2]
-        for side in (-1.0, 1.0):
+        for side in geometry.SIDES:
             strand = np.array(
                 [[side * ax * 0.92, look.hairline + 0.012, z], [side * ax * 1.2, look.hairline, z], [side * ax * 1.3, 0.2, z - 0.02], [side * ax * 1.02, 0.14, z]]
             )
@@ -210,7 +240,7 @@ def _draw_nose(pen: Pen, look: Look) -> None:
     pen.line(ridge, looks.shade(look.skin, _RIDGE_LIGHT), _RIDGE_WIDTH)
     tip = np.array([0.0, length - 0.003, ridge[-1, 2] + 0.003])
     pen.fill(circle(tip, np.array([0.0, 0.0, 1.0]), width * 0.32, 20), looks.shade(look.skin, 1.05))
-    for side in (-1.0, 1.0):
+    for side in geometry.SIDES:
         ala = on_face(look, side * width * 0.55, length + 0.001, 0.008)
         pen.fill(circle(ala, np.array([0.0, 0.0, 1.0]), width * 0.26, 16), looks.shade(look.skin, 0.88))
         t = np.linspace(0, 2 * math.pi, 14, endpoint=False)
@@ -236,12 +266,13 @@ def _shadow_map(pen: Pen, look: Look, shape: tuple[int, int], openings: list[np.
     shadow = np.zeros(shape, np.uint8)
 
     def fill(points: np.ndarray, strength: float) -> None:
+        """Fill the projected polygon with a strength (0..1)."""
         pts = np.round(pen.pixels(points) * (1 << SHIFT)).astype(np.int32)
         cv2.fillPoly(shadow, [pts], int(255 * strength), cv2.LINE_AA, SHIFT)
 
     t = np.linspace(0, 2 * math.pi, 24, endpoint=False)
     half = pen.rig.eyes.ipd / 2
-    for side in (-1.0, 1.0):
+    for side in geometry.SIDES:
         # A little above the eye: the orbit under the brow is the deepest part.
         fill(on_face(look, side * half + look.eye_half_width * _SOCKET_WIDTH * np.cos(t), -0.004 + _SOCKET_HEIGHT * np.sin(t)), _SOCKET_DARKNESS)
     away = -1.0 if pen.to_head(np.array(look.light))[0] > 0 else 1.0
@@ -256,13 +287,14 @@ def _shadow_map(pen: Pen, look: Look, shape: tuple[int, int], openings: list[np.
         fill(opening, 1.0)
     dark *= 1 - _EYE_SHADOW_RELIEF * cv2.GaussianBlur(shadow.astype(np.float32) / 255, (0, 0), 0.7)
     shadow[:] = 0
-    for side in (-1.0, 1.0):
+    for side in geometry.SIDES:
         fill(on_face(look, side * (half + 0.006) + 0.016 * np.cos(t), 0.03 + 0.011 * np.sin(t)), _CHEEK_LIGHT)
     light = cv2.GaussianBlur(shadow.astype(np.float32) / 255, (0, 0), sigma * 1.5)
     return dark - light
 
 
 def _head_depth(pen: Pen) -> float:
+    """The head's distance from the camera along its viewing axis (metres)."""
     return float(geometry.to_camera(pen.rig.camera, np.array(pen.rig.head.position))[2])
 
 

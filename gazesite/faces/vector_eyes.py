@@ -86,6 +86,7 @@ def draw_eye(pen: Pen, look: Look, side: float, rotation: tuple[float, float]) -
 
 
 def _depth(pen: Pen, head_point: np.ndarray) -> float:
+    """A head point's distance from the camera along its viewing axis (metres)."""
     world = pen.rotation @ head_point + np.asarray(pen.rig.head.position)
     return float(geometry.to_camera(pen.rig.camera, world)[2])
 
@@ -151,9 +152,9 @@ def draw_glasses(pen: Pen, look: Look) -> None:
         rim = np.stack([r * np.cos(t), r * np.sin(t)], axis=-1)
     else:  # a rounded rectangle: a superellipse
         rim = np.stack([0.026 * np.sign(np.cos(t)) * np.abs(np.cos(t)) ** 0.4, 0.016 * np.sign(np.sin(t)) * np.abs(np.sin(t)) ** 0.4], axis=-1)
-    frame_color = looks.shade(looks.any_color(np.random.default_rng(look.texture_seed + 1), 10, 120), 1.0)
+    frame_color = looks.any_color(np.random.default_rng(look.texture_seed + 1), 10, 120)
     inner_edges = []
-    for side in (-1.0, 1.0):
+    for side in geometry.SIDES:
         lens = np.stack([side * half + rim[:, 0], -0.001 + rim[:, 1], np.full(len(t), depth)], axis=-1)
         _tint_lens(pen, look, lens)
         pen.line(lens, frame_color, look.glasses_px, closed=True)

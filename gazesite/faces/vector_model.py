@@ -84,7 +84,7 @@ class Person:
 def random_look(rng: np.random.Generator) -> Look:
     """Draw a look: proportions, colours, hair, glasses, light."""
     skin = looks.skin_tone(rng)
-    hair = looks.hair_tone(rng)
+    hair = looks.hair_tone(rng, skin)
     ax = rng.uniform(0.070, 0.080)
     light = np.array([rng.uniform(-1, 1), rng.uniform(-0.9, 0.3), rng.uniform(0.4, 1.0)])  # from the screen's side
     beardy = rng.uniform() < 0.12
