@@ -14,8 +14,11 @@ import click
 
 from gazesite import __version__
 from gazesite.config import BACKENDS, QUANTIZATIONS
+from gazesite.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS
 
 _PATH = click.Path(path_type=Path)
+_RENDERERS_HELP = f"Who draws the synthetic faces, comma-separated: {', '.join(TRAINING_RENDERERS)}; chunks take turns."
+_AUGMENT_HELP = "Degrade synthetic frames like cheap webcams: gamma, contrast, colour cast, blur, noise, JPEG, rescaling, vignetting."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,12 +40,17 @@ def dataset() -> None:
 @click.option("--count", type=click.IntRange(min=1), required=True, help="Number of face crops to keep.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed; same seed, same file.")
 @click.option("--out", type=_PATH, required=True, help="Dataset file to write (.json or .json.gz).")
-def dataset_synth(count: int, seed: int, out: Path) -> None:
+@click.option("--renderers", default=",".join(DEFAULT_RENDERERS), show_default=True, help=_RENDERERS_HELP)
+@click.option("--augment", is_flag=True, help=_AUGMENT_HELP)
+def dataset_synth(count: int, seed: int, out: Path, renderers: str, augment: bool) -> None:
     """Render synthetic faces with known gaze targets into a dataset file."""
+    from gazesite.config import SynthConfig, parse_renderers
+
+    config = SynthConfig(count=count, out=out, seed=seed, renderers=parse_renderers(renderers), augment=augment).validate()
     from gazesite.model.dataset import save_dataset
     from gazesite.synthetic import make_dataset
 
-    data = make_dataset(count, seed)
+    data = make_dataset(config.count, config.seed, renderers=config.renderers, augment=config.augment)
     save_dataset(data, out)
     rate = data.metadata["detection_rate"]
     click.echo(f"wrote {out}: {len(data)} crops (face found in {rate:.1%} of {data.metadata['frames_rendered']} frames)")
@@ -67,11 +75,15 @@ def dataset_info(path: Path) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed for data, split and weights.")
 @click.option("--init", type=_PATH, default=None, help="Fine-tune this model directory instead of starting afresh.")
 @click.option("--out", type=_PATH, required=True, help="Model directory to write.")
-def train(data: tuple[Path, ...], synthetic: int, epochs: int, seed: int, init: Path | None, out: Path) -> None:
+@click.option("--renderers", default=",".join(DEFAULT_RENDERERS), show_default=True, help=_RENDERERS_HELP)
+@click.option("--augment", is_flag=True, help=_AUGMENT_HELP)
+def train(data: tuple[Path, ...], synthetic: int, epochs: int, seed: int, init: Path | None, out: Path, renderers: str, augment: bool) -> None:
     """Train (or with --init, fine-tune) the gaze CNN and write a model directory."""
-    from gazesite.config import TrainConfig
+    from gazesite.config import TrainConfig, parse_renderers
 
-    config = TrainConfig(out=out, data=data, synthetic=synthetic, epochs=epochs, seed=seed, init=init).validate()
+    config = TrainConfig(
+        out=out, data=data, synthetic=synthetic, epochs=epochs, seed=seed, init=init, renderers=parse_renderers(renderers), augment=augment
+    ).validate()
     from gazesite.model.training import train as run_training
 
     result = run_training(config)

@@ -8,9 +8,20 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from gazesite.errors import ConfigError
+from gazesite.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS, renderer_problems
 from gazesite.staging import BUILD_OUTPUT, CONVERSION_OUTPUT, MODEL_OUTPUT, out_problem
 
 QUANTIZATIONS = ("none", "float16", "uint16", "uint8")
+
+
+def parse_renderers(value: str) -> tuple[str, ...]:
+    """Split a comma-separated --renderers value into names (blanks dropped)."""
+    return tuple(name.strip() for name in value.split(",") if name.strip())
+
+
+def synthetic_problems(renderers: tuple[str, ...]) -> list[str]:
+    """One problem per renderer that synthetic training data must not use (--renderers)."""
+    return [f"--renderers: {problem} (training renderers: {', '.join(TRAINING_RENDERERS)})" for problem in renderer_problems(renderers)]
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,8 @@ class TrainConfig:
     validation_fraction: float = 0.1
     patience: int = 6
     init: Path | None = None  # fine-tune this model instead of starting from random weights
+    renderers: tuple[str, ...] = DEFAULT_RENDERERS  # who draws the --synthetic faces
+    augment: bool = False  # degrade synthetic frames like cheap webcams (domain randomisation)
 
     def validate(self) -> TrainConfig:
         """Return self, or raise ConfigError listing every problem."""
@@ -47,6 +60,32 @@ class TrainConfig:
             problems.append(out)
         if self.init is not None and not Path(self.init).exists():
             problems.append(f"--init {self.init}: does not exist (expected a folder made by 'gazesite train')")
+        problems.extend(synthetic_problems(self.renderers))
+        if self.synthetic <= 0 and (tuple(self.renderers) != DEFAULT_RENDERERS or self.augment):
+            problems.append("--renderers and --augment shape the --synthetic faces: give --synthetic N as well")
+        if problems:
+            raise ConfigError(problems)
+        return self
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Settings of ``gazesite dataset synth``."""
+
+    count: int
+    out: Path
+    seed: int = 0
+    renderers: tuple[str, ...] = DEFAULT_RENDERERS
+    augment: bool = False
+
+    def validate(self) -> SynthConfig:
+        """Return self, or raise ConfigError listing every problem."""
+        problems = []
+        if self.count < 1:
+            problems.append(f"--count must be >= 1, got {self.count}")
+        problems.extend(synthetic_problems(self.renderers))
+        if self.out.exists() and self.out.is_dir():
+            problems.append(f"--out {self.out}: is a directory (expected a dataset file, .json or .json.gz)")
         if problems:
             raise ConfigError(problems)
         return self

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from gazesite.faces import DEFAULT_RENDERERS, check_training_renderers
 from gazesite.model.dataset import Dataset
 from gazesite.pipeline import PIPELINE, PipelineSpec
 
@@ -272,6 +273,9 @@ def samples(seed: int, frames_per_identity: int = 8) -> Iterator[SyntheticSample
 #: Frames are rendered in chunks of this size, each from its own seed, so the
 #: result does not depend on how many worker processes render them.
 CHUNK_SIZE = 128
+#: Marks the seeds of a chunk's augmentation stream (apart from its frame stream,
+#: so augmenting degrades the same frames instead of drawing others).
+AUGMENT_TAG = 0xA06_3E7
 
 
 @dataclass(frozen=True)
@@ -283,16 +287,22 @@ class SyntheticBatch:
     frames: int
 
 
-def _render_chunk(seed: int, chunk: int, spec: PipelineSpec = PIPELINE) -> SyntheticBatch:
+def _render_chunk(
+    seed: int, chunk: int, spec: PipelineSpec = PIPELINE, renderers: tuple[str, ...] = DEFAULT_RENDERERS, augment: bool = False
+) -> SyntheticBatch:
     # Imported here so worker processes pay only for what they use.
+    from gazesite import faces
+    from gazesite.faces.augment import augment as degrade
     from gazesite.pipeline import process_frame
 
-    chunk_seed = int(np.random.SeedSequence([seed, chunk]).generate_state(1)[0])
     crops, targets = [], []
-    stream = samples(chunk_seed)
+    # For cartoon this is synthetic.samples' own stream, frame for frame.
+    stream = faces.samples(faces.chunk_renderer(chunk, renderers), faces.training_seed(seed, chunk))
+    augment_rng = np.random.default_rng(np.random.SeedSequence([seed, chunk, AUGMENT_TAG])) if augment else None
     for _ in range(CHUNK_SIZE):
         sample = next(stream)
-        result = process_frame(sample.frame, spec)
+        frame = sample.frame if augment_rng is None else degrade(sample.frame, augment_rng)
+        result = process_frame(frame, spec)
         if result.crop is not None:
             crops.append(result.crop)
             targets.append(sample.target)
@@ -300,14 +310,29 @@ def _render_chunk(seed: int, chunk: int, spec: PipelineSpec = PIPELINE) -> Synth
     return SyntheticBatch(np.array(crops, np.uint8).reshape(-1, size, size), np.array(targets, np.float32).reshape(-1, 2), CHUNK_SIZE)
 
 
-def make_dataset(count: int, seed: int, workers: int | None = None, progress: bool = True, spec: PipelineSpec = PIPELINE) -> Dataset:
-    """Render synthetic faces until ``count`` of them pass face detection (crops cut for ``spec``)."""
+def make_dataset(
+    count: int,
+    seed: int,
+    workers: int | None = None,
+    progress: bool = True,
+    spec: PipelineSpec = PIPELINE,
+    renderers: tuple[str, ...] = DEFAULT_RENDERERS,
+    augment: bool = False,
+) -> Dataset:
+    """Render synthetic faces until ``count`` of them pass face detection (crops cut for ``spec``).
+
+    Chunks take turns among ``renderers`` (training renderers only: a held-out
+    renderer raises ValueError); ``augment`` degrades every frame as a cheap
+    webcam would (gazesite.faces.augment). With the defaults the output is
+    exactly what the shipped model was trained on.
+    """
     from concurrent.futures import ProcessPoolExecutor
 
     from tqdm import tqdm
 
     if count <= 0:
         raise ValueError(f"count must be positive, got {count}")
+    renderers = check_training_renderers(renderers)
     workers = workers or min(2, os.cpu_count() or 1)
     batches: list[SyntheticBatch] = []
     found = 0
@@ -317,7 +342,8 @@ def make_dataset(count: int, seed: int, workers: int | None = None, progress: bo
         while found < count:
             # Ask for the chunks we still need, assuming ~90% are detected.
             wanted = max(1, math.ceil((count - found) / (CHUNK_SIZE * 0.9)))
-            for batch in pool.map(_render_chunk, [seed] * wanted, range(chunk, chunk + wanted), [spec] * wanted):
+            chunks = range(chunk, chunk + wanted)
+            for batch in pool.map(_render_chunk, [seed] * wanted, chunks, [spec] * wanted, [renderers] * wanted, [augment] * wanted):
                 batches.append(batch)
                 found += len(batch.crops)
                 bar.update(min(len(batch.crops), max(0, count - (found - len(batch.crops)))))
@@ -328,7 +354,8 @@ def make_dataset(count: int, seed: int, workers: int | None = None, progress: bo
     targets = np.concatenate([b.targets for b in batches])[:count]
     rate = found / frames
     log.info("Haar cascade found a face in %d of %d synthetic frames (%.1f%%)", found, frames, 100 * rate)
-    return Dataset(crops, targets, {"source": "synthetic", "seed": seed, "frames_rendered": frames, "detection_rate": round(rate, 4)})
+    metadata = {"source": "synthetic", "seed": seed, "frames_rendered": frames, "detection_rate": round(rate, 4)}
+    return Dataset(crops, targets, {**metadata, "renderers": list(renderers), "augment": augment})
 
 
 class _InlineExecutor:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 
 import numpy as np
+import pytest
 
-from gazesite import synthetic
+from gazesite import faces, synthetic
+from gazesite.model.dataset import Dataset
 from gazesite.pipeline import process_frame
 
 
@@ -62,8 +65,55 @@ def test_detection_rate_is_reported_and_high() -> None:
     assert data.targets.min() >= 0 and data.targets.max() <= 1
 
 
-def test_dataset_does_not_depend_on_worker_count() -> None:
-    one = synthetic.make_dataset(40, seed=4, workers=1, progress=False)
+#: sha256 of crops then targets of make_dataset(40, seed=4) with default arguments, taken before
+#: renderers and augmentation existed: the shipped default model was trained on this stream.
+DEFAULT_DATASET_SHA256 = "a0afcdb5d6207d9ec4f1f6a2adc4808868bc853475c0faedf20ab7ed9cfcb50f"
+
+
+@pytest.fixture(scope="module")
+def default_dataset() -> Dataset:
+    """make_dataset(40, seed=4) with default arguments, one worker."""
+    return synthetic.make_dataset(40, seed=4, workers=1, progress=False)
+
+
+def test_default_dataset_is_unchanged(default_dataset: Dataset) -> None:
+    digest = hashlib.sha256(default_dataset.crops.tobytes() + default_dataset.targets.tobytes()).hexdigest()
+    assert digest == DEFAULT_DATASET_SHA256
+    assert default_dataset.metadata == {
+        "source": "synthetic",
+        "seed": 4,
+        "frames_rendered": 128,
+        "detection_rate": 0.8672,
+        "renderers": ["cartoon"],
+        "augment": False,
+    }
+
+
+def test_dataset_does_not_depend_on_worker_count(default_dataset: Dataset) -> None:
     two = synthetic.make_dataset(40, seed=4, workers=2, progress=False)
+    np.testing.assert_array_equal(default_dataset.crops, two.crops)
+    np.testing.assert_array_equal(default_dataset.targets, two.targets)
+
+
+def test_mixed_augmented_dataset_takes_turns_and_ignores_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small chunks, so a few frames span several chunks (worker processes are forked: they see the patch).
+    monkeypatch.setattr(synthetic, "CHUNK_SIZE", 12)
+    kwargs = {"progress": False, "renderers": ("cartoon", "vector"), "augment": True}
+    one = synthetic.make_dataset(30, seed=6, workers=1, **kwargs)
+    two = synthetic.make_dataset(30, seed=6, workers=2, **kwargs)
     np.testing.assert_array_equal(one.crops, two.crops)
     np.testing.assert_array_equal(one.targets, two.targets)
+    assert one.metadata["renderers"] == ["cartoon", "vector"] and one.metadata["augment"] is True
+    assert [faces.chunk_renderer(chunk, ("cartoon", "vector")) for chunk in range(3)] == ["cartoon", "vector", "cartoon"]
+    plain = synthetic.make_dataset(30, seed=6, workers=1, progress=False, renderers=("cartoon", "vector"))
+    assert not np.array_equal(plain.crops, one.crops)  # augmentation changed the frames...
+    np.testing.assert_array_equal(plain.targets[:5], one.targets[:5])  # ...not which frames were drawn
+
+
+@pytest.mark.parametrize("renderers", [("raycast",), ("cartoon", "raycast"), ("cartoon", "bogus"), ()])
+def test_make_dataset_refuses_renderers_it_must_not_train_on(renderers: tuple[str, ...]) -> None:
+    with pytest.raises(ValueError, match="training renderers") as error:
+        synthetic.make_dataset(8, seed=1, workers=1, progress=False, renderers=renderers)
+    for name in renderers:
+        if name != "cartoon":
+            assert repr(name) in str(error.value)

@@ -50,9 +50,17 @@ def gather_data(config: TrainConfig) -> Dataset:
     if config.synthetic:
         from gazesite.synthetic import make_dataset
 
-        part = make_dataset(config.synthetic, config.seed)
+        part = make_dataset(config.synthetic, config.seed, renderers=config.renderers, augment=config.augment)
         parts.append(part)
-        sources.append({"synthetic": config.synthetic, "seed": config.seed, "detection_rate": part.metadata["detection_rate"]})
+        sources.append(
+            {
+                "synthetic": config.synthetic,
+                "seed": config.seed,
+                "detection_rate": part.metadata["detection_rate"],
+                "renderers": part.metadata["renderers"],
+                "augment": part.metadata["augment"],
+            }
+        )
     return Dataset.concatenate(parts, {"sources": sources})
 
 
