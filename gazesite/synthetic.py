@@ -176,8 +176,9 @@ def render_face(identity: Identity, target: tuple[float, float], rng: np.random.
     eye_h = eye_w * idt.eye_open
     eye_dy = fh * (idt.eye_y - 0.5)
     tx, ty = float(target[0]), float(target[1])
-    # Screen right is the person's left, which an unmirrored camera shows on the right.
-    iris_dx = ((tx - 0.5) * 2 * idt.gaze_gain_x + idt.gaze_bias_x) * eye_w / 2
+    # A look at the screen's right turns the eyes to the person's right, which
+    # the webcam's unmirrored frames (what the page receives) show on the left.
+    iris_dx = ((0.5 - tx) * 2 * idt.gaze_gain_x + idt.gaze_bias_x) * eye_w / 2
     iris_dy = ((ty - 0.5) * 2 * idt.gaze_gain_y + idt.gaze_bias_y) * eye_h / 2
     # Looking down lowers the upper lid; looking up raises it.
     lid = 0.25 + 0.45 * np.clip(ty + idt.gaze_bias_y, 0, 1)

@@ -51,12 +51,12 @@ def test_eyes_counter_rotate_the_head_and_kappa_offsets_the_optical_axis() -> No
         assert k_pitch - n_pitch == pytest.approx(math.radians(1))
 
 
-def test_projected_iris_moves_with_the_target_like_cartoon() -> None:
-    """Screen right shows on image right (cartoon's convention), screen bottom on image bottom."""
+def test_projected_iris_moves_as_an_unmirrored_webcam_shows_it() -> None:
+    """Screen right shows on image left (the webcam faces the person), screen bottom on image bottom."""
     rig = geometry.random_rig(np.random.default_rng(3))
     u = [geometry.project(rig.camera, geometry.iris_centres(rig, (tx, 0.5)))[:, 0] for tx in (0.0, 1.0)]
     v = [geometry.project(rig.camera, geometry.iris_centres(rig, (0.5, ty)))[:, 1] for ty in (0.0, 1.0)]
-    assert np.all(u[1] > u[0] + 1) and np.all(v[1] > v[0] + 1)
+    assert np.all(u[1] < u[0] - 1) and np.all(v[1] > v[0] + 1)
 
 
 def test_pixel_rays_invert_the_projection() -> None:
@@ -141,8 +141,8 @@ def test_iris_moves_toward_the_target_side(name: str) -> None:
             person = replace(person, rig=replace(person.rig, head=replace(person.rig.head, yaw=0.0, pitch=0.0, roll=0.0)))
         left, right = _iris_positions(name, person, (0.2, 0.5)), _iris_positions(name, person, (0.8, 0.5))
         up, down = _iris_positions(name, person, (0.5, 0.2)), _iris_positions(name, person, (0.5, 0.8))
-        # Screen right -> image right (cartoon's convention); screen bottom -> image bottom.
-        assert np.all(right[:, 0] > left[:, 0] + 1), (seed, left, right)
+        # Screen right -> image left (an unmirrored webcam); screen bottom -> image bottom.
+        assert np.all(right[:, 0] < left[:, 0] - 1), (seed, left, right)
         assert np.all(down[:, 1] > up[:, 1] + 0.5), (seed, up, down)
 
 

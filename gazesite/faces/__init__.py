@@ -155,12 +155,42 @@ def held_out_seed(renderer_name: str, index: int) -> Any:
     return np.random.SeedSequence([RENDERER_NAMES.index(renderer_name), index, HELD_OUT_TAG])
 
 
+#: A held-out person counts only if the cascade finds their face in this share of frames looking at a 3x3 grid:
+#: a face the detector cannot see is a detection question, not a calibration one.
+DETECTABLE_SHARE = 8 / 9
+#: How many held-out draws a renderer may skip as undetectable before something is wrong with it.
+MAX_SKIPPED = 100
+
+
+def detectable(renderer: Renderer | str, person: Any) -> bool:
+    """Whether the cascade finds this person's face looking at a 3x3 grid of points, often enough to calibrate."""
+    import numpy as np
+
+    from gazesite.pipeline import process_frame
+
+    grid = [(x, y) for y in (0.1, 0.5, 0.9) for x in (0.1, 0.5, 0.9)]
+    found = sum(process_frame(s.frame).face is not None for s in person_frames(renderer, person, grid, 1, seed=0))
+    return found >= DETECTABLE_SHARE * len(grid) - 1e-9
+
+
 def unseen_people(renderer_name: str, count: int) -> list[Any]:
-    """``count`` people no training run ever drew, with settings outside the training ranges (see held_out_seed)."""
+    """The first ``count`` held-out people whose face the cascade finds (see held_out_seed and detectable).
+
+    No training run ever drew them, and their settings lie outside the
+    training ranges; draws whose face is too small, too large or too turned
+    for the cascade are skipped, in a fixed order, so the list is the same on every run.
+    """
     import numpy as np
 
     drawer = RENDERERS[renderer_name]
-    return [drawer.unseen_person(np.random.default_rng(held_out_seed(renderer_name, i))) for i in range(count)]
+    people: list[Any] = []
+    for index in range(count + MAX_SKIPPED):
+        person = drawer.unseen_person(np.random.default_rng(held_out_seed(renderer_name, index)))
+        if detectable(drawer, person):
+            people.append(person)
+            if len(people) == count:
+                return people
+    raise RuntimeError(f"fewer than {count} of {count + MAX_SKIPPED} held-out {renderer_name} people have a face the cascade finds")
 
 
 def person_frames(renderer: Renderer | str, person: Any, targets: Sequence[tuple[float, float]], per_target: int, seed: int) -> list[SyntheticSample]:

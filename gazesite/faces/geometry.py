@@ -18,11 +18,10 @@ Head: origin midway between the two eyeball centres. With zero pose its axes
 Camera (OpenCV's): x image right, y image down, z the viewing direction. The
     webcam sits by the screen and looks back at the person (about -z world).
 
-Image convention: an unmirrored webcam shows the person's right (world +x) on
-the image's LEFT. ``gazesite.synthetic`` (and the shipped model trained on it)
-draws screen-right gaze moving the iris to the image's RIGHT, i.e. a mirrored
-(selfie) image. All renderers must agree or joint training learns two
-opposite mappings, so :data:`MIRROR_IMAGE` flips the projection to match.
+Image convention: as a webcam delivers it to the page, unmirrored: the
+person's right (world +x) shows on the image's LEFT, so a look at the
+screen's right moves the irises to the image's left. (A preview may be shown
+mirrored; getUserMedia's frames are not.) Every renderer draws it this way.
 """
 
 from __future__ import annotations
@@ -34,8 +33,6 @@ import numpy as np
 
 from gazesite.pipeline import PIPELINE
 
-#: Flip frames horizontally so screen right shows on image right, as cartoon does (see module docstring).
-MIRROR_IMAGE = True
 #: Nominal face width (cheek to cheek) used to place the head at a distance that gives a wanted face size in pixels.
 FACE_WIDTH_M = 0.145
 #: Eyeball radius; every adult eye is close to it.
@@ -231,15 +228,11 @@ def project(camera: Camera, points: np.ndarray) -> np.ndarray:
     z = np.maximum(local[..., 2], 1e-6)
     u = (camera.width - 1) / 2 + camera.focal * local[..., 0] / z
     v = (camera.height - 1) / 2 + camera.focal * local[..., 1] / z
-    if MIRROR_IMAGE:
-        u = (camera.width - 1) - u
     return np.stack([u, v], axis=-1)
 
 
 def pixel_rays(camera: Camera, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """World directions (..., 3) of the rays through pixel positions (u, v), the inverse of :func:`project`."""
-    if MIRROR_IMAGE:
-        u = (camera.width - 1) - u
     x = (u - (camera.width - 1) / 2) / camera.focal
     y = (v - (camera.height - 1) / 2) / camera.focal
     local = np.stack([x, y, np.ones_like(x)], axis=-1)

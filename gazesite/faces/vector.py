@@ -327,8 +327,7 @@ def _light(frame: np.ndarray, pen: Pen, look: Look, outline: np.ndarray, opening
     ny = px * math.sin(theta) + py * math.cos(theta)
     nz = -np.sqrt(np.clip(1 - px**2 - py**2, 0, 1))
     light = np.asarray(pen.rig.camera.rotation) @ np.array(look.light)
-    lx = -light[0] if geometry.MIRROR_IMAGE else light[0]
-    lambert = np.clip(nx * lx + ny * light[1] + nz * light[2], 0, 1)
+    lambert = np.clip(nx * light[0] + ny * light[1] + nz * light[2], 0, 1)
     k = look.light_strength
     factor = 1 + soft * ((1 - k) + k * 1.3 * lambert - 1)
     factor *= 1 - _shadow_map(pen, look, (height, width), openings)
