@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := assets/node_modules/.installed
 # Reproduces models/default (see README, "The default model").
-DEFAULT_MODEL_ARGS := --synthetic 20000 --epochs 60 --seed 7
+DEFAULT_MODEL_ARGS := --synthetic 20000 --renderers cartoon,vector --augment --epochs 60 --seed 7
 
 .PHONY: setup build serve test bench model clean
 
