@@ -50,7 +50,21 @@ class PipelineSpec:
     track_margin: float = 0.5  # the search region: the last box grown by this fraction of its width per side
     track_min_scale: float = 0.8  # face sizes searched: this to track_max_scale times the last width
     track_max_scale: float = 1.25
-
+    # The eye band the calibration reads: this part of the face box (fractions
+    # of its width and height), cut from the full-resolution gray frame at
+    # eyes_width x eyes_height with a margin of eyes_margin_x/y band pixels on
+    # every side, so the calibration can register the band to the person's
+    # own eyes (the face box jitters by a few pixels from frame to frame, as
+    # much as the iris moves). The 50x50 crop halves the iris's travel and its
+    # equalisation bends grey levels; this band keeps both.
+    eyes_left: float = 0.05
+    eyes_right: float = 0.95
+    eyes_top: float = 0.22
+    eyes_bottom: float = 0.55
+    eyes_width: int = 96
+    eyes_height: int = 32
+    eyes_margin_x: int = 12
+    eyes_margin_y: int = 8
 
 PIPELINE = PipelineSpec()
 
@@ -61,6 +75,7 @@ class FrameResult:
 
     face: Box | None
     crop: np.ndarray | None
+    eyes: np.ndarray | None = None  # the eye band with its margins, uint8
 
 
 #: Crop sizes a model may ask for: smaller loses the eyes, larger only costs time.
@@ -150,13 +165,37 @@ def crop_face(gray: np.ndarray, face: Box, spec: PipelineSpec = PIPELINE) -> np.
     return _clahe().apply(cv2.equalizeHist(small))
 
 
+def eye_region(face: Box, width: int, height: int, spec: PipelineSpec = PIPELINE) -> Box:
+    """The eye band's rectangle in the frame, margins included, clipped to the frame (as the page computes it)."""
+    x, y, w, h = face
+    # Margins in frame pixels: eyes_margin_* band pixels at the band's scale.
+    margin_x = w * (spec.eyes_right - spec.eyes_left) * spec.eyes_margin_x / spec.eyes_width
+    margin_y = h * (spec.eyes_bottom - spec.eyes_top) * spec.eyes_margin_y / spec.eyes_height
+    x0 = max(0, x + math.floor(w * spec.eyes_left - margin_x))
+    x1 = min(width, x + math.floor(w * spec.eyes_right + margin_x))
+    y0 = max(0, y + math.floor(h * spec.eyes_top - margin_y))
+    y1 = min(height, y + math.floor(h * spec.eyes_bottom + margin_y))
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def cut_eyes(gray: np.ndarray, face: Box, spec: PipelineSpec = PIPELINE) -> np.ndarray:
+    """Cut the eye band with its margins out of the full-resolution gray frame (uint8, no equalisation)."""
+    x, y, w, h = eye_region(face, gray.shape[1], gray.shape[0], spec)
+    size = (spec.eyes_width + 2 * spec.eyes_margin_x, spec.eyes_height + 2 * spec.eyes_margin_y)
+    return cv2.resize(gray[y : y + h, x : x + w], size, interpolation=cv2.INTER_AREA)
+
+
+def frame_result(gray: np.ndarray, face: Box | None, spec: PipelineSpec = PIPELINE) -> FrameResult:
+    """The crop and the eye band of a found face (or nothing)."""
+    if face is None:
+        return FrameResult(face=None, crop=None)
+    return FrameResult(face=face, crop=crop_face(gray, face, spec), eyes=cut_eyes(gray, face, spec))
+
+
 def process_frame(rgba: np.ndarray, spec: PipelineSpec = PIPELINE) -> FrameResult:
     """Run the whole pipeline on one RGBA frame."""
     gray = to_gray(rgba)
-    face = pick_face(detect_faces(gray))
-    if face is None:
-        return FrameResult(face=None, crop=None)
-    return FrameResult(face=face, crop=crop_face(gray, face, spec))
+    return frame_result(gray, pick_face(detect_faces(gray)), spec)
 
 
 class FaceTracker:
@@ -203,8 +242,7 @@ class FaceTracker:
     def process(self, rgba: np.ndarray) -> FrameResult:
         """The whole pipeline on the next frame of a sequence."""
         gray = to_gray(rgba)
-        face = self.find(gray)
-        return FrameResult(face=face, crop=None if face is None else crop_face(gray, face, self.spec))
+        return frame_result(gray, self.find(gray), self.spec)
 
 
 def crops_to_input(crops: np.ndarray, channels: int = 1) -> np.ndarray:
