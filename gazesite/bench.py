@@ -35,6 +35,8 @@ from gazesite.peers import OFFLINE_ARGS, PEER_COUNTER, PEERS, fetch_webgazer, wr
 log = logging.getLogger(__name__)
 
 STAGES = ("detection", "preprocessing", "inference")
+#: Browser-only stage: the active calibration's point for the frame (Python applies no calibration per frame).
+BROWSER_STAGES = (*STAGES, "calibration")
 BACKENDS = ("wasm", "cpu", "webgl")
 #: JS expression for the frames the live page has run through the pipeline.
 GAZESITE_COUNTER = "window.gazesite.framesProcessed"
@@ -106,39 +108,55 @@ def python_stage_times(frames: list[np.ndarray], rounds: int) -> dict[str, float
 
 # ---------------------------------------------------------------- (b) browser
 
-_STAGES_IN_PAGE = """async ({frames, rounds}) => {
+_STAGES_IN_PAGE = """async ({frames, rounds, calibration}) => {
   window.gazesite.stop();  // the live loop would share the CPU with the measurement
-  const images = frames.map(({width, height, data}) =>
-    new ImageData(Uint8ClampedArray.from(atob(data), c => c.charCodeAt(0)), width, height));
+  const decode = ({width, height, data}) => new ImageData(Uint8ClampedArray.from(atob(data), c => c.charCodeAt(0)), width, height);
+  const images = frames.map(decode);
+  // A calibration of one person, so every frame also pays for the calibrated point.
+  const summary = await window.gazesite.calibrate(calibration.map(({frame, target}) => ({image: decode(frame), target})));
   for (const image of images) await window.gazesite.processFrame(image);  // warm-up
-  const out = {detection: [], preprocessing: [], inference: [], total: []};
+  const out = {detection: [], preprocessing: [], inference: [], calibration: [], total: []};
   for (let round = 0; round < rounds; round++) {
     for (const image of images) {
       const began = performance.now();
       const result = await window.gazesite.processFrame(image);
       out.total.push(performance.now() - began);
-      for (const stage of ['detection', 'preprocessing', 'inference']) out[stage].push(result.timings[stage]);
+      for (const stage of ['detection', 'preprocessing', 'inference', 'calibration']) out[stage].push(result.timings[stage]);
     }
   }
-  return {backend: window.gazesite.backend, times: out};
+  await window.gazesite.resetCalibration();
+  return {backend: window.gazesite.backend, times: out, method: summary.method};
 }"""
 
 
+def calibration_frames() -> list[dict[str, Any]]:
+    """One unseen person at the 9 calibration dots, 5 frames each: the calibration the per-frame times include."""
+    from gazesite import faces
+    from gazesite.browser import rgba_payload
+    from gazesite.calibration.dots import calibration_layout
+
+    person = faces.unseen_people("cartoon", 1)[0]
+    samples = faces.person_frames("cartoon", person, calibration_layout(9), 5, seed=1)
+    return [{"frame": rgba_payload(s.frame), "target": list(s.target)} for s in samples]
+
+
 def browser_stage_times(chromium: Any, url: str, frames: list[np.ndarray], rounds: int, backend: str) -> dict[str, Any] | None:
-    """Median ms per stage of processFrame for one backend, or None if the browser lacks it."""
+    """Median ms per stage of processFrame for one backend (calibrated), or None if the browser lacks it."""
     from gazesite.browser import rgba_payload, wait_ready
 
     page = chromium.new_context().new_page()
     try:
         page.goto(f"{url}?backend={backend}")
         wait_ready(page)
-        result = page.evaluate(_STAGES_IN_PAGE, {"frames": [rgba_payload(f) for f in frames], "rounds": rounds})
+        payload = {"frames": [rgba_payload(f) for f in frames], "rounds": rounds, "calibration": calibration_frames()}
+        result = page.evaluate(_STAGES_IN_PAGE, payload)
     finally:
         page.context.close()
     if result["backend"] != backend:
         log.warning("this Chromium cannot run the %s backend (it fell back to %s); skipped", backend, result["backend"])
         return None
-    return {stage: median_ms(values) for stage, values in result["times"].items()}
+    log.info("(b) %s: the calibration measured per frame is %s", backend, result["method"])
+    return {**{stage: median_ms(values) for stage, values in result["times"].items()}, "calibration_method": result["method"]}
 
 
 # ---------------------------------------------------------------- (c) live
@@ -398,10 +416,10 @@ def format_table(report: BenchReport) -> str:
     """The report as a plain-text table."""
     backends = [b for b, t in report.browser.items() if t]
     header = f"{'median ms per frame':<22}{'python':>10}" + "".join(f"{b:>10}" for b in backends)
-    lines = [f"{report.frames} frames, same frames on every side", header, "-" * len(header)]
-    for stage in (*STAGES, "total"):
-        row = f"{stage:<22}{report.python[stage]:>10.2f}"
-        row += "".join(f"{report.browser[b][stage]:>10.2f}" for b in backends)  # type: ignore[index]
+    lines = [f"{report.frames} frames, same frames on every side; the browser also maps each to a calibrated point", header, "-" * len(header)]
+    for stage in (*BROWSER_STAGES, "total"):
+        python = f"{report.python[stage]:>10.2f}" if stage in report.python else f"{'-':>10}"
+        row = f"{stage:<22}{python}" + "".join(f"{report.browser[b][stage]:>10.2f}" for b in backends)  # type: ignore[index]
         lines.append(row)
     ratios = report.to_json()["python_over_browser"]
     lines.append(f"{'python / browser':<22}{'':>10}" + "".join(f"{ratios[b]:>9.2f}x" for b in backends))

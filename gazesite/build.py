@@ -20,6 +20,9 @@ from typing import Any
 
 import gazesite
 from gazesite.bounded import MAX_MODEL_BYTES, InputError, read_json_object, size_text
+from gazesite.calibration.dots import MARGIN as DOT_MARGIN
+from gazesite.calibration.dots import calibration_layout, check_layout
+from gazesite.calibration.settings import maths_settings
 from gazesite.config import BuildConfig, ConvertConfig, canonical_target
 from gazesite.errors import GazesiteError, ModelError
 from gazesite.model import TFJS_MODEL_FILE
@@ -41,7 +44,10 @@ APP_DIR = "app"
 SAMPLE_FORMAT = {"name": "gazesite-samples", "version": 1}
 #: How the page's calibration paces each point: wait for the eyes to settle
 #: on a new dot, then collect frames; a few extra points only validate the fit.
-CALIBRATION_TIMING = {"settleMs": 800, "collectMs": 900, "validationPoints": 4, "recordSeconds": 30}
+#: A check error above poorError (screen fractions) makes the result screen
+#: warn and recommend a redo: 0.1 is where the synthetic people the tests use
+#: stay after a good calibration on any renderer (README, "Calibration").
+CALIBRATION_TIMING = {"settleMs": 800, "collectMs": 900, "validationPoints": 4, "recordSeconds": 30, "poorError": 0.1}
 #: How model.json may name a weight file: plain names in the folder or its sub-folders, nothing a URL reads differently.
 _WEIGHT_PATH = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 
@@ -251,7 +257,14 @@ def page_settings(config: BuildConfig, model_files: dict[str, Path], model_json:
         "frameReason": frame_check.reason,
         "backend": config.backend,
         "smoothing": config.smoothing,
-        "calibration": {**CALIBRATION_TIMING, "points": config.calibration_points},
+        "calibration": {
+            **CALIBRATION_TIMING,
+            "points": config.calibration_points,
+            "layout": calibration_layout(config.calibration_points),
+            "checkLayout": check_layout(CALIBRATION_TIMING["validationPoints"], calibration_layout(config.calibration_points)),
+            "margin": DOT_MARGIN,
+            "maths": maths_settings(),
+        },
         "pipeline": pipeline_constants(spec_for_input_shape(tfjs_input_shape(model_json))),
         "model": {
             "url": "model/model.json",

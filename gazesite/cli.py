@@ -180,7 +180,12 @@ def serve(directory: Path, port: int, host: str) -> None:
 @click.option("--live-seconds", type=click.FloatRange(min=1), default=15.0, show_default=True, help="Length of each fake-camera run.")
 @click.option("--live-rounds", type=click.IntRange(min=1), default=2, show_default=True, help="Fake-camera runs per side (medians are reported).")
 @click.option("--backend", "backends", multiple=True, type=click.Choice(["wasm", "cpu", "webgl"]), help="Backends to time (repeatable)  [default: all]")
-@click.option("--peer", type=click.Choice(["webgazer"]), default=None, help="Also run this tracker live, alternating with gazesite (WebGazer 3.5.3, fetched once with npm).")
+@click.option("--accuracy", is_flag=True, help="Measure accuracy on unseen synthetic people instead of speed.")
+@click.option("--people", type=click.IntRange(min=1, max=100), default=6, show_default=True, help="With --accuracy: unseen people per renderer.")
+@click.option("--renderers", default="cartoon,vector,raycast", show_default=True, help="With --accuracy: face renderers, comma-separated.")
+@click.option("--points", default="5,9,13", show_default=True, help="With --accuracy: calibration dot counts, comma-separated.")
+@click.option("--frames-per-dot", type=click.IntRange(min=1, max=120), default=None, help="With --accuracy: frames per dot  [default: as many as the page collects]")
+@click.option("--peer", type=click.Choice(["webgazer"]), default=None, help="Also run WebGazer 3.5.3 (fetched once with npm): live beside gazesite, or on the same frames with --accuracy.")
 @click.option("--site", type=_PATH, default=None, help="A built site to measure  [default: build one with the default model]")
 @click.option("--json", "json_out", type=_PATH, default=None, help="Also write the figures as JSON.")
 def bench(
@@ -189,11 +194,31 @@ def bench(
     live_seconds: float,
     live_rounds: int,
     backends: tuple[str, ...],
+    accuracy: bool,
+    people: int,
+    renderers: str,
+    points: str,
+    frames_per_dot: int | None,
     peer: str | None,
     site: Path | None,
     json_out: Path | None,
 ) -> None:
-    """Measure the Python and the in-browser pipeline side by side."""
+    """Measure the Python and the in-browser pipeline side by side (or, with --accuracy, calibrated accuracy)."""
+    if accuracy:
+        from gazesite.accuracy import AccuracyConfig, format_accuracy, run_accuracy
+        from gazesite.config import accuracy_points
+
+        config = AccuracyConfig(
+            people=people,
+            renderers=tuple(name.strip() for name in renderers.split(",") if name.strip()),
+            points=accuracy_points(points),
+            frames_per_dot=frames_per_dot,
+            peer=peer,
+            site=site,
+            json_out=json_out,
+        )
+        click.echo(format_accuracy(run_accuracy(config)))
+        return
     from gazesite.bench import BACKENDS, BenchConfig, format_table, run_bench
 
     config = BenchConfig(

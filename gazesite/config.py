@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from gazesite.calibration.dots import MAX_POINTS, MIN_POINTS
 from gazesite.errors import ConfigError
 from gazesite.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS, renderer_problems
 from gazesite.staging import BUILD_OUTPUT, CONVERSION_OUTPUT, MODEL_OUTPUT, out_problem
@@ -117,10 +118,6 @@ class ConvertConfig:
 
 
 BACKENDS = ("auto", "wasm", "webgl", "cpu")
-# Fewer than 5 points cannot separate a per-user offset, scale and skew from
-# noise; more than 25 tire the person more than they improve the fit.
-MIN_CALIBRATION_POINTS = 5
-MAX_CALIBRATION_POINTS = 25
 _MAX_URL_LENGTH = 2048
 #: A host a Content-Security-Policy source can name: Chromium refuses '_', non-ASCII and IPv6 literals there.
 _CSP_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?")
@@ -210,12 +207,24 @@ class BuildConfig:
             problems.append(f"--backend {self.backend!r}: expected one of {', '.join(BACKENDS)}")
         if not 1 <= self.smoothing <= 120:
             problems.append(f"--smoothing {self.smoothing}: expected a window of 1 to 120 frames")
-        if not MIN_CALIBRATION_POINTS <= self.calibration_points <= MAX_CALIBRATION_POINTS:
+        if not MIN_POINTS <= self.calibration_points <= MAX_POINTS:
             problems.append(
-                f"--calibration-points {self.calibration_points}: expected {MIN_CALIBRATION_POINTS} to {MAX_CALIBRATION_POINTS} points"
+                f"--calibration-points {self.calibration_points}: expected {MIN_POINTS} to {MAX_POINTS} points"
             )
         if out := out_problem(self.out, BUILD_OUTPUT):
             problems.append(out)
         if problems:
             raise ConfigError(problems)
         return self
+
+
+def accuracy_points(text: str) -> tuple[int, ...]:
+    """Parse --points ("5,9,13"); raise ConfigError naming the bad value."""
+    try:
+        points = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigError([f"--points {text!r}: expected dot counts separated by commas, as in 5,9,13"]) from None
+    bad = [p for p in points if not MIN_POINTS <= p <= MAX_POINTS]
+    if bad or not points:
+        raise ConfigError([f"--points {text!r}: each dot count must be {MIN_POINTS} to {MAX_POINTS}"])
+    return points

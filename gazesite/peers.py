@@ -151,8 +151,7 @@ def write_peer_page(package: Path, out: Path) -> Path:
     """Write the peer page into ``out`` (index.html, links to the bundle and FaceMesh files) and return it."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "index.html").write_text(_PEER_PAGE.replace("__VERSION__", WEBGAZER_VERSION))
-    # Links, not copies: the files are 19 MB and the page is thrown away after the run.
-    (out / "webgazer.js").symlink_to(package / "dist" / "webgazer.js")
-    (out / "mediapipe").mkdir()
-    (out / "mediapipe" / "face_mesh").symlink_to(package / FACE_MESH_DIR, target_is_directory=True)
+    # Copies, not links: gazesite's server refuses links that lead out of the served folder (19 MB, thrown away after the run).
+    shutil.copyfile(package / "dist" / "webgazer.js", out / "webgazer.js")
+    shutil.copytree(package / FACE_MESH_DIR, out / "mediapipe" / "face_mesh")
     return out

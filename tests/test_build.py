@@ -92,7 +92,7 @@ def test_every_script_and_stylesheet_is_local_and_pinned_by_integrity(site: Path
     links = [attrs for tag, attrs in tags if tag == "link" and attrs.get("rel") in ("stylesheet", "modulepreload")]
     preloaded = {a["href"] for a in links if a["rel"] == "modulepreload"}
     # Every module main.js may import is pinned by integrity too.
-    assert preloaded == {f"app/{p.name}" for p in (site / "app").glob("*.js")} - {"app/main.js"}
+    assert preloaded == {f"app/{p.relative_to(site / 'app').as_posix()}" for p in (site / "app").rglob("*.js")} - {"app/main.js"}
     for attrs in scripts + links:
         url = attrs.get("src") or attrs.get("href")
         assert url and "//" not in url and not url.startswith("/"), url  # relative: works under any path

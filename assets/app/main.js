@@ -1,15 +1,17 @@
 // Entry point: wires the modules together and exposes window.gazesite.
 
 import { backendOrder, readConfig, requestedBackend } from './config.js';
-import { CalibrationStore } from './calibration-store.js';
-import { Calibrator, ERROR_DEFINITION, screenSize } from './calibrator.js';
+import { Calibrator, ERROR_DEFINITION, screenSize } from './calibrate/flow.js';
+import { eyeFeatureCount, layoutOf } from './calibrate/eyes.js';
+import { readHead } from './calibrate/finetune.js';
+import { CalibrationOverlay } from './calibrate/overlay.js';
+import { CalibrationStore } from './calibrate/store.js';
 import { Camera } from './camera.js';
 import { Dataset } from './dataset.js';
 import { downloadText, downloadUrl } from './download.js';
 import { StateError, describeError } from './errors.js';
 import { Heatmap } from './heatmap.js';
 import { checkLibraries, loadAll } from './loader.js';
-import { CalibrationOverlay } from './overlay.js';
 import { FaceTracker, FramePipeline } from './pipeline.js';
 import { SampleLog } from './samples.js';
 import { MovingAverage } from './smoothing.js';
@@ -88,8 +90,18 @@ async function boot() {
   const spec = config.pipeline;
   app.pipeline = new FramePipeline({ cv, tf, model, cascade, spec });
   // Restored before `ready` resolves, so the first frame is already calibrated.
+  // The calibration maths' constants (from the build) and the eye band's layout, shared by fitting and applying.
+  const context = { settings: config.calibration.maths, layout: layoutOf(spec) };
   app.calibration = new CalibrationStore({
-    modelHash: config.model.hash, featureCount: app.pipeline.featureCount, onChange: calibrationChanged,
+    modelHash: config.model.hash,
+    widths: {
+      features: app.pipeline.featureCount,
+      trunk: app.pipeline.trunkCount,
+      eyes: eyeFeatureCount(context.layout),
+      eyeReference: spec.eyes_width * spec.eyes_height,
+    },
+    context,
+    onChange: calibrationChanged,
   });
   app.calibration.restore();
   app.dataset = new Dataset({
@@ -110,6 +122,8 @@ async function boot() {
     backend,
     onState: setState,
   });
+  // The fine-tuning candidate needs the head's weights and the activations feeding it.
+  const head = app.pipeline.trunkCount > 0 ? readHead(model) : null;
   app.calibrator = new Calibrator({
     tracker: app.tracker,
     pipeline: app.pipeline,
@@ -117,6 +131,8 @@ async function boot() {
     store: app.calibration,
     dataset: app.dataset,
     settings: config.calibration,
+    context,
+    finetune: head && { tf, head },
     onBusy: updateCalibrationControls,
   });
   updateCalibrationControls();
@@ -139,8 +155,9 @@ window.addEventListener('unhandledrejection', (event) => setState('error', `Unex
 /**
  * Run the pipeline on one RGBA ImageData, as the live loop does, without
  * touching the heatmap or the sample log. Resolves with
- * {face: [x, y, w, h] | null, crop: number[] | null, gaze: [x, y] | null,
- * calibrated: [x, y] | null, timings: {detection, preprocessing, inference} in ms};
+ * {face: [x, y, w, h] | null, crop: number[] | null, eyes: number[] | null (the
+ * eye band the calibration reads), gaze: [x, y] | null, calibrated: [x, y] | null,
+ * timings: {detection, preprocessing, inference, calibration} in ms};
  * gaze is the model's raw output for this frame alone, calibrated the
  * active calibration's point for it (null without a calibration or a face).
  */
@@ -164,9 +181,11 @@ async function trackFrames(images) {
 
 // A pipeline result as the test API hands it out: plain arrays, the calibrated point, the stage timings.
 function describeResult(result) {
-  const { face, crop, gaze } = result;
+  const { face, crop, eyes, gaze } = result;
+  const began = performance.now();
   const calibrated = app.calibration.apply(result);
-  return { face, crop: crop && Array.from(crop), gaze, calibrated, timings: { ...app.pipeline.timings } };
+  const timings = { ...app.pipeline.timings, calibration: performance.now() - began };
+  return { face, crop: crop && Array.from(crop), eyes: eyes && Array.from(eyes), gaze, calibrated, timings };
 }
 
 /**

@@ -1,6 +1,6 @@
 """The page's processFrame equals Python's process_frame + predict, frame by frame.
 
-Boxes and crops must be identical (OpenCV 4.12 on both sides). Gaze must
+Boxes, crops and eye bands must be identical (OpenCV 4.12 on both sides). Gaze must
 agree within GAZE_TOLERANCE with the model Python runs: the float Keras model
 for a float32 build, the quantized TF.js model reloaded in Python for a
 quantized build (both sides then use the same dequantized weights).
@@ -75,10 +75,12 @@ def test_page_matches_python(backend: str, site: dict[str, Any], frames: list[tu
         want = expected[index]
         assert result["face"] == (list(want.face) if want.face else None), name
         if want.crop is None:
-            assert result["crop"] is None and result["gaze"] is None, name
+            assert result["crop"] is None and result["eyes"] is None and result["gaze"] is None, name
             continue
         crop = np.array(result["crop"], np.int16).reshape(want.crop.shape)
         assert int(np.abs(crop - want.crop).max()) == 0, f"{name}: crops differ"
+        eyes = np.array(result["eyes"], np.int16).reshape(want.eyes.shape)
+        assert int(np.abs(eyes - want.eyes).max()) == 0, f"{name}: eye bands differ"
         difference = float(np.abs(np.array(result["gaze"]) - python_gaze[index]).max())
         worst = max(worst, difference)
         assert difference <= GAZE_TOLERANCE[backend], f"{name}: gaze differs by {difference:.2e}"
@@ -132,6 +134,7 @@ def test_tracked_sequence_matches_python(site: dict[str, Any], chromium: Any) ->
         assert got["face"] == (list(want.face) if want.face else None), f"frame {index}"
         if want.crop is not None:
             assert np.array_equal(np.array(got["crop"]).reshape(want.crop.shape), want.crop), f"frame {index}"
+            assert np.array_equal(np.array(got["eyes"]).reshape(want.eyes.shape), want.eyes), f"frame {index}"
             assert float(np.abs(np.array(got["gaze"]) - python_gaze[index]).max()) <= GAZE_TOLERANCE["wasm"]
     problems.assert_none()
     page.context.close()

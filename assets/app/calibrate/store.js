@@ -1,10 +1,11 @@
 // The active per-user calibration: applied to every frame, kept in
 // localStorage per model so it survives a reload but never outlives the weights it was fitted for.
 
-import { applyMapping } from './calibration.js';
+import { applyMapping, mappingProblem } from './choose.js';
 
 const FORMAT = 'gazesite-calibration';
-const VERSION = 1;
+// Version 2: mappings of input blocks (eye band, model output, features).
+const VERSION = 2;
 
 /** The localStorage key of the calibration for one model (config.model.hash). */
 export function storageKey(modelHash) {
@@ -23,12 +24,15 @@ function defaultStorage() {
 
 export class CalibrationStore {
   /**
-   * `featureCount` (the penultimate layer's size) rejects a stored mapping
-   * the model cannot feed; `onChange(summary | null)` hears every change.
+   * `widths` (see choose.js mappingProblem) rejects a stored mapping the
+   * pipeline cannot feed;
+   * `onChange(summary | null)` hears every change.
    */
-  constructor({ modelHash, featureCount, onChange = () => {}, storage = defaultStorage() }) {
+  constructor({ modelHash, widths, context, onChange = () => {}, storage = defaultStorage() }) {
     this.key = modelHash ? storageKey(modelHash) : null;
-    this.featureCount = featureCount;
+    this.widths = widths;
+    // The calibration maths' settings and the eye band's layout (see choose.js).
+    this.context = context;
     this.onChange = onChange;
     this.storage = storage;
     this.active = null;
@@ -73,21 +77,16 @@ export class CalibrationStore {
   }
 
   /** The calibrated gaze [x, y] of a pipeline result, or null without a calibration or a face. */
-  apply({ face, features, gaze }) {
-    if (this.active === null || face === null || gaze === null) return null;
-    return applyMapping(this.active.mapping, features, gaze);
+  apply(result) {
+    if (this.active === null || result.face === null || result.gaze === null) return null;
+    return applyMapping(this.active.mapping, result, this.context);
   }
 
-  // Whether a parsed storage entry is a calibration this model can apply.
+  // Whether a parsed storage entry is a calibration this model can apply
+  // (a tampered or stale entry must not turn every point into NaN).
   usable(stored) {
-    const mapping = stored?.mapping;
-    if (stored?.format !== FORMAT || stored.version !== VERSION || !stored.summary || !mapping) return false;
-    if (!['affine', 'features'].includes(mapping.method)) return false;
-    const inputs = mapping.method === 'affine' ? 2 : this.featureCount + 2;
-    const finiteList = (list, length) => Array.isArray(list) && list.length === length && list.every(Number.isFinite);
-    return finiteList(mapping.mean, inputs) && finiteList(mapping.scale, inputs)
-      && Array.isArray(mapping.weights) && mapping.weights.length === inputs + 1
-      && mapping.weights.every((row) => finiteList(row, 2));
+    if (stored?.format !== FORMAT || stored.version !== VERSION || !stored.summary || typeof stored.summary !== 'object') return false;
+    return mappingProblem(stored.mapping, this.widths) === null;
   }
 
   read() {

@@ -2,9 +2,10 @@
 // from the tracker, then the fit, the validation and the result screen.
 // gazesite.calibrate() and the Calibrate button share fit() and accept().
 
-import { MIN_TARGETS, fitCalibration, validateMapping } from './calibration.js';
-import { viewportToScreen, windowMetrics } from './coords.js';
-import { calibrationLayout, recordingPath, shuffled, validationLayout } from './dots.js';
+import { fitCalibration, validateMapping } from './choose.js';
+import { finetuneCandidate } from './finetune.js';
+import { viewportToScreen, windowMetrics } from '../coords.js';
+import { recordingPath, shuffled } from './dots.js';
 
 // A dot that saw no face while collecting stays up this much longer (with a
 // hint) before the flow moves on without it.
@@ -25,10 +26,21 @@ export function formatError(fraction, px) {
   return `${Math.round(px)} px (${(fraction * 100).toFixed(1)}% of the screen)`;
 }
 
-function describeMethod({ method, lambda }) {
-  return method === 'affine'
-    ? 'an affine correction of the model\'s output'
-    : `a ridge regression on the model's features (λ = ${lambda})`;
+const METHOD_NAMES = {
+  affine: () => 'an affine correction of the model\'s output',
+  features: ({ lambda }) => `a ridge regression on the model's features (λ = ${lambda})`,
+  eyes: ({ lambda }) => `a ridge regression on your eye region (λ = ${lambda} of its scale)`,
+  'eyes+features': ({ lambda, weight }) => `a ridge regression on your eye region and the model's features (share ${weight}, λ = ${lambda})`,
+  finetune: () => 'the model\'s last layers fine-tuned on your frames',
+};
+
+function describeMethod(summary) {
+  return (METHOD_NAMES[summary.method] ?? (() => summary.method))(summary);
+}
+
+// What a calibration keeps of a pipeline result with a face: every input a candidate reads, and the target.
+function calibrationFrame({ crop, eyes, features, gaze, trunk }, target) {
+  return { crop, eyes, features, gaze, trunk, target };
 }
 
 // Resolves after `ms`, or rejects with the abort reason as soon as `signal` aborts.
@@ -51,8 +63,10 @@ export class Calibrator {
    * `settings` is config.calibration ({points, settleMs, collectMs,
    * validationPoints, recordSeconds}); `onBusy(busy)` hears a flow start and end.
    */
-  constructor({ tracker, pipeline, overlay, store, dataset, settings, onBusy = () => {} }) {
-    Object.assign(this, { tracker, pipeline, overlay, store, dataset, settings, onBusy });
+  constructor({ tracker, pipeline, overlay, store, dataset, settings, context, finetune = null, onBusy = () => {} }) {
+    // `context` is the maths' {settings, layout} (choose.js); `finetune` ({tf,
+    // head}, or null when the model's head cannot be refitted) adds the fine-tuning candidate.
+    Object.assign(this, { tracker, pipeline, overlay, store, dataset, settings, context, finetune, onBusy });
     this.controller = null;
     // Where the tracker's frames go while a flow collects; null between dots.
     this.sink = null;
@@ -64,17 +78,34 @@ export class Calibrator {
   }
 
   /**
-   * Fit a calibration to frames with a face ({crop, features, gaze, target});
-   * {summary, mapping}. Throws a readable Error when the frames cover fewer
-   * than MIN_TARGETS distinct targets.
+   * Fit a calibration to frames with a face ({crop, eyes, features, gaze,
+   * trunk, target}); resolves with {summary, mapping}. Fine-tuning (when the
+   * model allows it) runs first and reports its progress on the overlay.
+   * Rejects with a readable Error when the frames cover fewer than
+   * settings.minTargets distinct targets.
    */
-  fit(frames, context = '') {
+  async fit(frames, context = '') {
     const targets = new Set(frames.map(({ target }) => `${target[0]},${target[1]}`));
-    if (targets.size < MIN_TARGETS) {
-      throw new Error(`calibration needs frames with a face at ${MIN_TARGETS} or more distinct targets; `
+    const { minTargets } = this.context.settings;
+    if (targets.size < minTargets) {
+      throw new Error(`calibration needs frames with a face at ${minTargets} or more distinct targets; `
         + `got ${targets.size}${context}`);
     }
-    return fitCalibration(frames, screenSize());
+    const extra = [];
+    const began = performance.now();
+    if (this.finetune !== null && frames.every((frame) => frame.trunk?.length > 0)) {
+      const onProgress = (done, total) => this.overlay.say(`Fitting your calibration: ${Math.round((100 * done) / total)}%`);
+      const { tf, head } = this.finetune;
+      extra.push(await finetuneCandidate(tf, head, frames, this.context.settings.finetune, onProgress));
+    }
+    const tuned = performance.now();
+    this.overlay.say('Fitting your calibration: choosing among the mappings…');
+    // Let the sentence reach the screen: the ridge candidates then run in one go (0.1-2 s).
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const calibration = fitCalibration(frames, screenSize(), this.context, extra);
+    // How long fitting took (ms), for benchmarks and the debug panel.
+    calibration.summary.timings = { finetune: tuned - began, ridge: performance.now() - tuned };
+    return calibration;
   }
 
   /** Make a calibration active and stored, and keep its frames for the dataset download. */
@@ -94,25 +125,25 @@ export class Calibrator {
       if (!Array.isArray(target) || target.length !== 2 || !target.every(Number.isFinite)) {
         throw new TypeError(`calibrate(): sample ${i} needs a target [x, y] of two numbers (fractions of the screen)`);
       }
-      const { face, crop, features, gaze } = await this.pipeline.run(image);
-      if (face !== null) frames.push({ crop, features, gaze, target: [target[0], target[1]] });
+      const result = await this.pipeline.run(image);
+      if (result.face !== null) frames.push(calibrationFrame(result, [target[0], target[1]]));
     }
     const distinct = new Set(samples.map(({ target }) => `${target[0]},${target[1]}`)).size;
-    const calibration = this.fit(frames, ` (${frames.length} of ${samples.length} frames at ${distinct} targets had a face)`);
+    const calibration = await this.fit(frames, ` (${frames.length} of ${samples.length} frames at ${distinct} targets had a face)`);
     this.accept(calibration, frames);
     return calibration.summary;
   }
 
   /** The Calibrate button: dots, fit, validation dots, result screen; accept activates, cancel changes nothing. */
   calibrate() {
-    const layout = calibrationLayout(this.settings.points);
+    const { layout } = this.settings;
     const order = shuffled(layout);
     return this.session(order[0], (signal) => this.calibrationFlow(layout, order, signal));
   }
 
   /** The Record button: a moving dot whose positions label the frames; kept for the dataset download. */
   record() {
-    return this.session(recordingPath(0), (signal) => this.recordingFlow(signal));
+    return this.session(recordingPath(0, this.settings.margin), (signal) => this.recordingFlow(signal));
   }
 
   // One flow at a time, on the overlay, with the tracker's frames diverted
@@ -160,23 +191,25 @@ export class Calibrator {
 
   // `order` is the first round's shuffled layout (its first dot is already showing); a redo shuffles again.
   async calibrationFlow(layout, order, signal) {
-    const checks = validationLayout(this.settings.validationPoints, layout);
+    const checks = this.settings.checkLayout;
     for (let round = 0; ; round += 1) {
       const dots = round === 0 ? order : shuffled(layout);
       const fitFrames = await this.collectAll(dots, 'Look at the dot until it moves on', signal);
       let calibration = null;
       let problem = null;
       try {
-        calibration = this.fit(fitFrames);
+        calibration = await untilAborted(this.fit(fitFrames), signal);
       } catch (error) {
+        if (signal.aborted) throw error;
         problem = error.message;
       }
       let checkFrames = [];
       if (calibration !== null) {
         checkFrames = await this.collectAll(shuffled(checks), 'Checking the accuracy: look at the dot', signal);
-        calibration.summary.validation = validateMapping(calibration.mapping, checkFrames, screenSize());
+        calibration.summary.validation = validateMapping(calibration.mapping, checkFrames, screenSize(), this.context);
       }
-      const choice = await untilAborted(this.overlay.showResult(describeCalibration(calibration, problem)), signal);
+      const result = describeCalibration(calibration, problem, this.settings.poorError);
+      const choice = await untilAborted(this.overlay.showResult(result), signal);
       if (choice === 'accept') {
         this.accept(calibration, [...fitFrames, ...checkFrames]);
         return;
@@ -203,8 +236,8 @@ export class Calibrator {
     // leave-one-target-out fold.
     const target = viewportToScreen(this.overlay.toViewport(dot), windowMetrics());
     const frames = [];
-    this.sink = ({ face, crop, features, gaze }) => {
-      if (face !== null) frames.push({ crop, features, gaze, target });
+    this.sink = (result) => {
+      if (result.face !== null) frames.push(calibrationFrame(result, target));
     };
     this.overlay.showDot(dot, 'collect');
     try {
@@ -222,15 +255,15 @@ export class Calibrator {
   }
 
   async recordingFlow(signal) {
-    const { settleMs, recordSeconds } = this.settings;
+    const { settleMs, recordSeconds, margin } = this.settings;
     const duration = recordSeconds * 1000;
     for (;;) {
       this.overlay.say(`Follow the dot with your eyes for ${recordSeconds} s · Esc cancels`);
-      this.overlay.showDot(recordingPath(0), 'settle', settleMs);
+      this.overlay.showDot(recordingPath(0, margin), 'settle', settleMs);
       await sleep(settleMs, signal);
       this.checkCamera(signal);
       const start = performance.now();
-      const at = (time) => recordingPath(Math.min(Math.max(0, time - start), duration));
+      const at = (time) => recordingPath(Math.min(Math.max(0, time - start), duration), margin);
       const frames = [];
       let seen = 0;
       // Each frame is labelled with where the dot was when the camera frame
@@ -262,8 +295,10 @@ export class Calibrator {
   }
 }
 
-// The result screen of a calibration (or of a fit that failed).
-function describeCalibration(calibration, problem) {
+// The result screen of a calibration (or of a fit that failed). A check
+// error above `poorError` (screen fractions, from the build) gets a warning
+// and puts Redo first, before the person can accept a poor mapping unawares.
+function describeCalibration(calibration, problem, poorError) {
   if (calibration === null) {
     return {
       title: 'Calibration failed',
@@ -286,7 +321,22 @@ function describeCalibration(calibration, problem) {
       + `the best of the candidates in leave-one-point-out cross-validation, at ${formatError(summary.cvError, summary.cvErrorPx)}.`,
     title: ERROR_DEFINITION,
   });
-  return { title: 'Calibration result', lines, acceptLabel: 'Use this calibration', redoLabel: 'Redo', canAccept: true };
+  const poor = check.samples > 0 && check.error > poorError;
+  if (poor) {
+    lines.unshift({
+      text: `The check error is above ${(poorError * 100).toFixed(0)}% of the screen: gaze points will land far from where you look. `
+        + 'Redo, with your head still, your face well lit and each dot followed with your eyes.',
+      warning: true,
+    });
+  }
+  return {
+    title: poor ? 'Calibration result: poor accuracy' : 'Calibration result',
+    lines,
+    acceptLabel: 'Use this calibration',
+    redoLabel: 'Redo',
+    canAccept: true,
+    recommendRedo: poor,
+  };
 }
 
 // The result screen of a recording.

@@ -145,7 +145,7 @@ export class CalibrationOverlay {
    * the hover text that defines a figure), and the two choices. Resolves
    * "accept" or "redo"; `canAccept` false leaves only Redo and Cancel.
    */
-  showResult({ title, lines, acceptLabel, redoLabel, canAccept = true }) {
+  showResult({ title, lines, acceptLabel, redoLabel, canAccept = true, recommendRedo = false }) {
     this.hideDot();
     this.say('');
     this.resultTitle.textContent = title;
@@ -153,13 +153,17 @@ export class CalibrationOverlay {
       const paragraph = this.doc.createElement('p');
       paragraph.textContent = line.text;
       if (line.title) paragraph.title = line.title;
+      if (line.warning) paragraph.className = 'calibration-warning';
       return paragraph;
     }));
     this.accept.textContent = acceptLabel;
     this.redo.textContent = redoLabel;
     this.accept.disabled = !canAccept;
+    this.result.dataset.poor = String(recommendRedo);
+    // Redo is the default (focused, first) when the result is poor.
+    this.redo.classList.toggle('recommended', recommendRedo);
     this.result.hidden = false;
-    (canAccept ? this.accept : this.redo).focus();
+    (canAccept && !recommendRedo ? this.accept : this.redo).focus();
     return new Promise((resolve) => {
       this.choose = (choice) => {
         this.choose = null;
