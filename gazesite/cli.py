@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 
 from gazesite import __version__
-from gazesite.config import BACKENDS, QUANTIZATIONS
-from gazesite.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS
+from gazesite.config import BACKENDS, QUANTIZATIONS, TFJS_BACKENDS
+from gazesite.data.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS
 
 _PATH = click.Path(path_type=Path)
 _RENDERERS_HELP = f"Who draws the synthetic faces, comma-separated: {', '.join(TRAINING_RENDERERS)}; chunks take turns."
@@ -47,8 +47,8 @@ def dataset_synth(count: int, seed: int, out: Path, renderers: str, augment: boo
     from gazesite.config import SynthConfig, parse_renderers
 
     config = SynthConfig(count=count, out=out, seed=seed, renderers=parse_renderers(renderers), augment=augment).validate()
-    from gazesite.model.dataset import save_dataset
-    from gazesite.synthetic import make_dataset
+    from gazesite.data.dataset import save_dataset
+    from gazesite.data.synthetic import make_dataset
 
     data = make_dataset(config.count, config.seed, renderers=config.renderers, augment=config.augment)
     save_dataset(data, out)
@@ -62,7 +62,7 @@ def dataset_info(path: Path) -> None:
     """Check a dataset file and print what it holds."""
     import json
 
-    from gazesite.model.dataset import load_dataset, summarize
+    from gazesite.data.dataset import load_dataset, summarize
 
     data = load_dataset(path)
     click.echo(json.dumps({**summarize(data), "metadata": data.metadata}, indent=2))
@@ -103,7 +103,7 @@ def convert(model: Path, out: Path, quantize: str, shard_size: int) -> None:
     from gazesite.config import ConvertConfig
 
     config = ConvertConfig(model=model, out=out, quantize=quantize, shard_size=shard_size).validate()
-    from gazesite.convert import convert as run_conversion
+    from gazesite.model.convert import convert as run_conversion
 
     report = run_conversion(config)
     click.echo(
@@ -150,7 +150,7 @@ def build(
         calibration_points=calibration_points,
         probe_target=not no_probe,
     ).validate()
-    from gazesite.build import build as run_build
+    from gazesite.site.build import build as run_build
 
     run_build(config)
     click.echo(f"built {out}/ for {target}; serve it with: gazesite serve {out}")
@@ -162,7 +162,7 @@ def build(
 @click.option("--host", default="localhost", show_default=True, help="Interface to listen on.")
 def serve(directory: Path, port: int, host: str) -> None:
     """Serve a built site on http://localhost (a secure context: the camera works)."""
-    from gazesite.serve import make_server
+    from gazesite.site.serve import make_server
 
     server = make_server(directory, port, host)
     click.echo(f"serving {directory} at http://{host}:{server.server_address[1]}/ (Ctrl+C stops)", err=False)
@@ -179,7 +179,7 @@ def serve(directory: Path, port: int, host: str) -> None:
 @click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True, help="Passes over the frames.")
 @click.option("--live-seconds", type=click.FloatRange(min=1), default=15.0, show_default=True, help="Length of each fake-camera run.")
 @click.option("--live-rounds", type=click.IntRange(min=1), default=2, show_default=True, help="Fake-camera runs per side (medians are reported).")
-@click.option("--backend", "backends", multiple=True, type=click.Choice(["wasm", "cpu", "webgl"]), help="Backends to time (repeatable)  [default: all]")
+@click.option("--backend", "backends", multiple=True, type=click.Choice(TFJS_BACKENDS), help="Backends to time (repeatable)  [default: all]")
 @click.option("--accuracy", is_flag=True, help="Measure accuracy on unseen synthetic people instead of speed.")
 @click.option("--people", type=click.IntRange(min=1, max=100), default=6, show_default=True, help="With --accuracy: unseen people per renderer.")
 @click.option("--renderers", default="cartoon,vector,raycast", show_default=True, help="With --accuracy: face renderers, comma-separated.")
@@ -205,7 +205,7 @@ def bench(
 ) -> None:
     """Measure the Python and the in-browser pipeline side by side (or, with --accuracy, calibrated accuracy)."""
     if accuracy:
-        from gazesite.accuracy import AccuracyConfig, format_accuracy, run_accuracy
+        from gazesite.bench.accuracy import AccuracyConfig, format_accuracy, run_accuracy
         from gazesite.config import accuracy_points
 
         config = AccuracyConfig(
@@ -219,7 +219,7 @@ def bench(
         )
         click.echo(format_accuracy(run_accuracy(config)))
         return
-    from gazesite.bench import BACKENDS, BenchConfig, format_table, run_bench
+    from gazesite.bench.speed import BACKENDS, BenchConfig, format_table, run_bench
 
     config = BenchConfig(
         frames=frames,

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from gazesite.calibration.dots import MAX_POINTS, MIN_POINTS
 from gazesite.errors import ConfigError
-from gazesite.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS, renderer_problems
+from gazesite.data.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS, renderer_problems
 from gazesite.staging import BUILD_OUTPUT, CONVERSION_OUTPUT, MODEL_OUTPUT, out_problem
 
 QUANTIZATIONS = ("none", "float16", "uint16", "uint8")
@@ -117,7 +117,9 @@ class ConvertConfig:
         return self
 
 
-BACKENDS = ("auto", "wasm", "webgl", "cpu")
+#: The TF.js backends the page can run, in the order "auto" tries them (wasm is fastest for a small CNN).
+TFJS_BACKENDS = ("wasm", "webgl", "cpu")
+BACKENDS = ("auto", *TFJS_BACKENDS)
 _MAX_URL_LENGTH = 2048
 #: A host a Content-Security-Policy source can name: Chromium refuses '_', non-ASCII and IPv6 literals there.
 _CSP_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?")

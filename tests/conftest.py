@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from gazesite import synthetic
+from gazesite.data import synthetic
 
 
 def to_rgba(rgb: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from gazesite.tf_env import import_keras
+from gazesite.model.tf_env import import_keras
 
 
 def small_cnn(keras: object, shape: tuple[int, int, int], outputs: int = 2, **dense_options: object) -> object:

@@ -15,8 +15,8 @@ import pytest
 
 from gazesite.errors import GazesiteError
 from gazesite.paths import default_model_dir
-from gazesite.probe import framing_verdict
-from gazesite.vendor import gather_vendor, subresource_integrity
+from gazesite.site.probe import framing_verdict
+from gazesite.site.vendor import gather_vendor, subresource_integrity
 
 from .test_cli import assert_one_line_error, gazesite
 
@@ -112,7 +112,7 @@ def test_csp_allows_own_origin_and_frames_only_the_target(site: Path) -> None:
 
 
 def test_page_settings_carry_the_pipeline_constants(site: Path) -> None:
-    from gazesite.pipeline import pipeline_constants
+    from gazesite.track.pipeline import pipeline_constants
 
     config = json.loads(parse(site / "index.html").script_texts[0])
     assert config["pipeline"] == pipeline_constants()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gazesite.model.dataset import Dataset, save_dataset
+from gazesite.data.dataset import Dataset, save_dataset
 
 
 def gazesite(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -133,7 +133,7 @@ def test_init_model_must_exist(tmp_path: Path) -> None:
 def test_fine_tuning_records_where_it_started(tiny_model_dir: Path, tmp_path: Path) -> None:
     from gazesite.config import TrainConfig
     from gazesite.model.training import train
-    from gazesite.synthetic import make_dataset
+    from gazesite.data.synthetic import make_dataset
 
     data = tmp_path / "d.json.gz"
     save_dataset(make_dataset(48, seed=21, workers=1, progress=False), data)
@@ -182,7 +182,7 @@ def test_out_recognises_earlier_output_of_the_same_command(tiny_model_dir: Path,
 def test_training_refuses_string_targets(tmp_path: Path) -> None:
     import numpy as np
 
-    from gazesite.model.dataset import dataset_to_json
+    from gazesite.data.dataset import dataset_to_json
 
     obj = dataset_to_json(Dataset(np.zeros((16, 50, 50), np.uint8), np.full((16, 2), 0.5)))
     obj["targets"] = [[str(x), str(y)] for x, y in obj["targets"]]

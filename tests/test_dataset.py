@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gazesite.errors import DatasetError
-from gazesite.model.dataset import Dataset, dataset_to_json, load_dataset, save_dataset
+from gazesite.data.dataset import Dataset, dataset_to_json, load_dataset, save_dataset
 
 
 def sample_dataset(n: int = 5) -> Dataset:

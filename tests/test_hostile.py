@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from gazesite.errors import GazesiteError
-from gazesite.probe import MAX_REDIRECTS, PROBE_TOTAL_SECONDS, probe_target
-from gazesite.serve import make_server
+from gazesite.site.probe import MAX_REDIRECTS, PROBE_TOTAL_SECONDS, probe_target
+from gazesite.site.serve import make_server
 from gazesite.staging import staged_directory
 
 from . import servers

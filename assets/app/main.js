@@ -1,24 +1,26 @@
 // Entry point: wires the modules together and exposes window.gazesite.
 
-import { backendOrder, readConfig, requestedBackend } from './config.js';
+import { backendOrder, readConfig, requestedBackend } from './load/config.js';
 import { Calibrator, ERROR_DEFINITION, screenSize } from './calibrate/flow.js';
 import { eyeFeatureCount, layoutOf } from './calibrate/eyes.js';
 import { readHead } from './calibrate/finetune.js';
 import { CalibrationOverlay } from './calibrate/overlay.js';
 import { CalibrationStore } from './calibrate/store.js';
-import { Camera } from './camera.js';
-import { Dataset } from './dataset.js';
-import { downloadText, downloadUrl } from './download.js';
+import { Camera } from './track/camera.js';
+import { Dataset } from './output/dataset.js';
+import { downloadText, downloadUrl } from './output/download.js';
 import { StateError, describeError } from './errors.js';
-import { Heatmap } from './heatmap.js';
-import { checkLibraries, loadAll } from './loader.js';
-import { FaceTracker, FramePipeline } from './pipeline.js';
-import { SampleLog } from './samples.js';
-import { MovingAverage } from './smoothing.js';
-import { Tracker } from './tracker.js';
-import {
-  CalibrationStatus, DebugPanel, GazeDot, Status, bindCalibrationControls, bindControls, mountStats, showFrameRefused,
-} from './ui.js';
+import { Heatmap } from './output/heatmap.js';
+import { checkLibraries, loadAll } from './load/libraries.js';
+import { FaceTracker } from './track/face-tracker.js';
+import { FramePipeline } from './track/pipeline.js';
+import { SampleLog } from './output/samples.js';
+import { MovingAverage } from './track/smoothing.js';
+import { LiveLoop } from './track/live-loop.js';
+import { bindCalibrationControls, bindControls } from './ui/controls.js';
+import { DebugPanel, mountStats } from './ui/debug.js';
+import { GazeDot } from './ui/gaze-dot.js';
+import { CalibrationStatus, Status, showFrameRefused } from './ui/status.js';
 
 const sessionStart = performance.now();
 const $ = (id) => document.getElementById(id);
@@ -82,7 +84,7 @@ async function boot() {
   checkLibraries();
   const { cv, tf, h337, Stats } = globalThis;
   app.heatmap = new Heatmap(h337, $('heatmap'));
-  const { backend, model, cascade } = await loadAll(config, backendOrder(requestedBackend(config)), (name, failed) => {
+  const { backend, model, cascade } = await loadAll(config, backendOrder(requestedBackend(config), config.backends), (name, failed) => {
     app.backend = name;
     $('backend').textContent = name;
     if (failed.length > 0) $('backend').title = `TensorFlow.js backend (${failed.join(', ')} could not start)`;
@@ -108,7 +110,7 @@ async function boot() {
     format: config.datasetFormat,
     cropSize: spec.crop_size, pipelineVersion: spec.version, modelHash: config.model.hash ?? null, onChange: updateCalibrationControls,
   });
-  app.tracker = new Tracker({
+  app.tracker = new LiveLoop({
     camera: new Camera($('camera'), spec.camera_width, spec.camera_height),
     pipeline: app.pipeline,
     calibration: app.calibration,

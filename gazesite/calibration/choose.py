@@ -37,7 +37,7 @@ class CalibrationSample:
 
     gaze: np.ndarray  # (2,) the model's raw output
     features: np.ndarray  # (F,) penultimate activations (empty when the model has none)
-    eyes: np.ndarray  # the uint8 eye band with its margins (gazesite.pipeline.cut_eyes), any shape
+    eyes: np.ndarray  # the uint8 eye band with its margins (gazesite.track.pipeline.cut_eyes), any shape
     target: tuple[float, float]
     trunk: np.ndarray | None = None  # the penultimate layer's input, for the fine-tuning candidate
 

@@ -7,7 +7,7 @@ import itertools
 import cv2
 import numpy as np
 
-from gazesite import synthetic
+from gazesite.data import synthetic
 
 
 def _rgba(rgb: np.ndarray) -> np.ndarray:

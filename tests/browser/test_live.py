@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from gazesite.browser import camera_args, wait_state
-from gazesite.fakecam import face_video
+from gazesite.bench.chromium import camera_args, wait_state
+from gazesite.bench.fakecam import face_video
 
 from .conftest import watch
 

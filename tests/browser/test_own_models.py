@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gazesite.model import load_model
-from gazesite.pipeline import process_frame, spec_for_input_shape
+from gazesite.track.pipeline import process_frame, spec_for_input_shape
 
 from .. import own_models
 from .conftest import PROCESS_IN_PAGE, open_ready, rgba_payload

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from gazesite.paths import default_model_dir
-from gazesite.pipeline import crops_to_input, process_frame
+from gazesite.track.pipeline import crops_to_input, process_frame
 
 from .conftest import PROCESS_IN_PAGE, open_ready, rgba_payload
 from .frames import parity_frames
@@ -48,7 +48,7 @@ def python_predictions(site: dict[str, Any], crops: np.ndarray) -> np.ndarray:
         return load_model(default_model_dir()).predict(crops)
     import tensorflowjs as tfjs
 
-    from gazesite.tf_env import import_keras
+    from gazesite.model.tf_env import import_keras
 
     import_keras()
     reloaded = tfjs.converters.load_keras_model(str(Path(site["dist"]) / "model" / "model.json"))
@@ -98,7 +98,7 @@ TRACK_IN_PAGE = """async (frames) => {
 
 def moving_sequence() -> list[np.ndarray]:
     """A person moving about, leaving the frame for a moment, then someone else."""
-    from gazesite import synthetic
+    from gazesite.data import synthetic
 
     rng = np.random.default_rng(8)
     first, second = synthetic.random_identity(rng), synthetic.random_identity(rng)
@@ -114,14 +114,15 @@ def moving_sequence() -> list[np.ndarray]:
 
 
 def test_tracked_sequence_matches_python(site: dict[str, Any], chromium: Any) -> None:
-    from gazesite.pipeline import FaceTracker
+    from gazesite.track.face_tracker import FaceTracker
+    from gazesite.track.pipeline import PIPELINE, track_frame
 
     frames = moving_sequence()
-    tracker = FaceTracker()
+    tracker = FaceTracker(PIPELINE)
     expected, tracked = [], 0
     for frame in frames:
-        expected.append(tracker.process(frame))
-        tracked += tracker.tracked_frames > 0
+        expected.append(track_frame(frame, tracker))
+        tracked += tracker.state.tracked_frames > 0
     assert tracked >= len(frames) // 2, "the sequence must exercise the near-face search"
     assert sum(r.face is None for r in expected) >= 3
 
