@@ -8,8 +8,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from gazesite.calibration.dots import MAX_POINTS, MIN_POINTS
-from gazesite.errors import ConfigError
 from gazesite.data.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS, renderer_problems
+from gazesite.errors import ConfigError
 from gazesite.staging import BUILD_OUTPUT, CONVERSION_OUTPUT, MODEL_OUTPUT, out_problem
 
 QUANTIZATIONS = ("none", "float16", "uint16", "uint8")

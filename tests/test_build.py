@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import html.parser
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -18,19 +17,18 @@ from gazesite.paths import default_model_dir
 from gazesite.site.probe import framing_verdict
 from gazesite.site.vendor import gather_vendor, subresource_integrity
 
-from .test_cli import assert_one_line_error, gazesite
+from .helpers import assert_one_line_error, env_with_cache, gazesite
 
 TARGET = "https://example.org/page?x=1"
 
 
 @pytest.fixture(scope="module")
 def cache_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return {**os.environ, "XDG_CACHE_HOME": str(tmp_path_factory.mktemp("cache"))}
+    return env_with_cache(tmp_path_factory.mktemp("cache"))
 
 
 def run_build(env: dict[str, str], out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "gazesite", "build", "--no-probe", "--out", str(out), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    return gazesite("build", "--no-probe", "--out", out, *args, env=env)
 
 
 @pytest.fixture(scope="module")
@@ -332,7 +330,7 @@ def test_tfjs_weight_paths_that_leave_the_folder_are_refused_by_build_and_inspec
 
 
 def test_a_target_that_breaks_the_probe_still_builds_with_a_warning(tmp_path: Path, cache_env: dict[str, str], site: Path) -> None:
-    from . import servers
+    from .helpers import servers
 
     server = servers.RawServer(servers.bad_status_line)
     try:
@@ -351,7 +349,7 @@ def csp_directives(page: Path) -> dict[str, list[str]]:
 
 
 def test_a_redirecting_target_is_framed_from_every_origin_on_its_way(tmp_path: Path, cache_env: dict[str, str], site: Path) -> None:
-    from . import servers
+    from .helpers import servers
 
     server = servers.RedirectServer()
     try:

@@ -109,8 +109,8 @@ def shipped() -> tuple[Any, Any]:
     """The shipped model seen as the page sees it (trunk, penultimate activations, gaze), and its head for fine-tuning."""
     from gazesite.calibration.finetune import Head
     from gazesite.model import load_model
-    from gazesite.paths import default_model_dir
     from gazesite.model.tf_env import import_keras
+    from gazesite.paths import default_model_dir
 
     keras = import_keras()
     model = load_model(default_model_dir()).keras_model

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from gazesite.config import ConvertConfig
-from gazesite.model.convert import convert
 from gazesite.model import load_model
+from gazesite.model.convert import convert
 
 #: Largest allowed |difference| between the reloaded TF.js model and the float
 #: Keras model, in screen fractions. uint8 affine quantization of ~50k weights

@@ -14,13 +14,12 @@ import numpy as np
 import pytest
 
 from gazesite.config import ConvertConfig
-from gazesite.model.convert import convert
-from gazesite.model import load_model
 from gazesite.data.dataset import Dataset, save_dataset
+from gazesite.model import load_model
+from gazesite.model.convert import convert
 from gazesite.model.inspection import inspect_model
 
-from . import own_models
-from .test_cli import assert_one_line_error, gazesite
+from .helpers import assert_one_line_error, gazesite, own_models
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ import pytest
 
 from gazesite.data import faces, synthetic
 from gazesite.data.dataset import Dataset
-from gazesite.track.pipeline import process_frame
 
 
 def test_same_seed_same_frames_and_labels() -> None:

@@ -79,8 +79,8 @@ def ui_frames_per_dot(calibration: dict[str, Any], fps: int = 30) -> int:
 
 def person_frames(renderer: str, person: Any, points: tuple[int, ...], per_dot: int) -> PersonFrames:
     """Render one person looking at the union of the layouts, then at the held-out points."""
-    from gazesite.data import faces
     from gazesite.calibration.dots import calibration_layout
+    from gazesite.data import faces
 
     drawer = faces.RENDERERS[renderer]
     dots: list[tuple[float, float]] = []
@@ -312,10 +312,10 @@ def run_accuracy(config: AccuracyConfig, playwright: Any | None = None) -> dict[
     if playwright is None:
         with sync_playwright() as started:
             return run_accuracy(config, started)
-    from gazesite.data import faces
-    from gazesite.bench.speed import serving
     from gazesite.bench.chromium import camera_args, launch, wait_ready
     from gazesite.bench.peers import OFFLINE_ARGS, fetch_webgazer
+    from gazesite.bench.speed import serving
+    from gazesite.data import faces
 
     unknown = [name for name in config.renderers if name not in faces.RENDERER_NAMES]
     if unknown:

@@ -28,11 +28,23 @@ BASE_ARGS = (
 FAKE_CAMERA_ARGS = ("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream")
 READY_TIMEOUT_MS = 60_000
 
-#: Runs processFrame on a base64 RGBA frame inside the page.
-PROCESS_IN_PAGE = """async ({width, height, data}) => {
-  const bytes = Uint8ClampedArray.from(atob(data), c => c.charCodeAt(0));
-  return await window.gazesite.processFrame(new ImageData(bytes, width, height));
-}"""
+#: Turns a frame sent as {width, height, data: base64 RGBA} (rgba_payload) back into ImageData inside the page.
+DECODE_FRAME = "const decodeFrame = ({width, height, data}) => new ImageData(Uint8ClampedArray.from(atob(data), (c) => c.charCodeAt(0)), width, height);"
+
+
+def page_function(params: str, body: str) -> str:
+    """A function for ``page.evaluate`` whose body may call ``decodeFrame(frame)``."""
+    return f"async ({params}) => {{\n  {DECODE_FRAME}\n{body}\n}}"
+
+
+#: processFrame on one frame (full-frame search).
+PROCESS_IN_PAGE = page_function("frame", "  return await window.gazesite.processFrame(decodeFrame(frame));")
+#: trackFrames on a sequence (the live loop's face tracking).
+TRACK_IN_PAGE = page_function("frames", "  return await window.gazesite.trackFrames(frames.map(decodeFrame));")
+#: calibrate() on [{frame, target}].
+CALIBRATE_IN_PAGE = page_function(
+    "samples", "  return await window.gazesite.calibrate(samples.map(({frame, target}) => ({image: decodeFrame(frame), target})));"
+)
 
 
 def camera_args(video: Path | None = None) -> list[str]:

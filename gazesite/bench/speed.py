@@ -29,9 +29,10 @@ from typing import Any
 
 import numpy as np
 
+from gazesite.bench.chromium import page_function
+from gazesite.bench.peers import OFFLINE_ARGS, PEER_COUNTER, PEERS, fetch_webgazer, write_peer_page
 from gazesite.config import TFJS_BACKENDS
 from gazesite.errors import GazesiteError
-from gazesite.bench.peers import OFFLINE_ARGS, PEER_COUNTER, PEERS, fetch_webgazer, write_peer_page
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,8 @@ class BenchConfig:
 
 def bench_frames(count: int, seed: int) -> list[np.ndarray]:
     """Synthetic camera frames in which the cascade finds a face."""
-    from gazesite.track.pipeline import process_frame
     from gazesite.data.synthetic import samples
+    from gazesite.track.pipeline import process_frame
 
     frames = []
     for sample in samples(seed):
@@ -109,12 +110,11 @@ def python_stage_times(frames: list[np.ndarray], rounds: int) -> dict[str, float
 
 # ---------------------------------------------------------------- (b) browser
 
-_STAGES_IN_PAGE = """async ({frames, rounds, calibration}) => {
+_STAGES_IN_PAGE = page_function("{frames, rounds, calibration}", """
   window.gazesite.stop();  // the live loop would share the CPU with the measurement
-  const decode = ({width, height, data}) => new ImageData(Uint8ClampedArray.from(atob(data), c => c.charCodeAt(0)), width, height);
-  const images = frames.map(decode);
+  const images = frames.map(decodeFrame);
   // A calibration of one person, so every frame also pays for the calibrated point.
-  const summary = await window.gazesite.calibrate(calibration.map(({frame, target}) => ({image: decode(frame), target})));
+  const summary = await window.gazesite.calibrate(calibration.map(({frame, target}) => ({image: decodeFrame(frame), target})));
   for (const image of images) await window.gazesite.processFrame(image);  // warm-up
   const out = {detection: [], preprocessing: [], inference: [], calibration: [], total: []};
   for (let round = 0; round < rounds; round++) {
@@ -126,15 +126,14 @@ _STAGES_IN_PAGE = """async ({frames, rounds, calibration}) => {
     }
   }
   await window.gazesite.resetCalibration();
-  return {backend: window.gazesite.backend, times: out, method: summary.method};
-}"""
+  return {backend: window.gazesite.backend, times: out, method: summary.method};""")
 
 
 def calibration_frames() -> list[dict[str, Any]]:
     """One unseen person at the 9 calibration dots, 5 frames each: the calibration the per-frame times include."""
-    from gazesite.data import faces
     from gazesite.bench.chromium import rgba_payload
     from gazesite.calibration.dots import calibration_layout
+    from gazesite.data import faces
 
     person = faces.unseen_people("cartoon", 1)[0]
     samples = faces.person_frames("cartoon", person, calibration_layout(9), 5, seed=1)
@@ -389,9 +388,9 @@ def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport
 
 def build_bench_site(out: Path, target: str) -> Path:
     """Build the site the bench measures: the default model, default options."""
-    from gazesite.site.build import build
     from gazesite.config import BuildConfig
     from gazesite.paths import default_model_dir
+    from gazesite.site.build import build
 
     return build(BuildConfig(target=target, model=default_model_dir(), out=out, probe_target=False))
 

@@ -20,16 +20,17 @@ import numpy as np
 from gazesite.calibration import eyes as eye_band
 from gazesite.calibration import finetune
 from gazesite.calibration.finetune import Head
-from gazesite.calibration.settings import AFFINE_LAMBDA, EYE_LAMBDAS, FEATURE_LAMBDAS, MIN_TARGETS, MIX_WEIGHTS
 from gazesite.calibration.ridge import (
+    centered_kernel,
     fit_kernel_ridge,
     fit_ridge,
     kernel_ridge_cv,
     mean_error,
     predict,
     standardize,
-    centered_kernel,
 )
+from gazesite.calibration.settings import AFFINE_LAMBDA, EYE_LAMBDAS, FEATURE_LAMBDAS, MIN_TARGETS, MIX_WEIGHTS
+
 
 @dataclass(frozen=True)
 class CalibrationSample:

@@ -24,6 +24,7 @@ import numpy as np
 from gazesite.calibration.settings import COARSE, REFERENCE_ROUNDS, SMOOTHING
 from gazesite.track.pipeline import PIPELINE, PipelineSpec
 
+
 @dataclass(frozen=True)
 class Layout:
     """The band's size and its margins (band pixels), from the pipeline constants."""

@@ -21,8 +21,8 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from gazesite.data.faces import DEFAULT_RENDERERS, check_training_renderers
 from gazesite.data.dataset import Dataset
+from gazesite.data.faces import DEFAULT_RENDERERS, check_training_renderers
 from gazesite.track.pipeline import PIPELINE, PipelineSpec
 
 log = logging.getLogger(__name__)

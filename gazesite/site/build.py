@@ -23,11 +23,13 @@ from gazesite.calibration.settings import maths_settings
 from gazesite.config import TFJS_BACKENDS, BuildConfig, canonical_target
 from gazesite.data.dataset import FORMAT_NAME as DATASET_FORMAT_NAME
 from gazesite.data.dataset import FORMAT_VERSION as DATASET_FORMAT_VERSION
+from gazesite.model import TFJS_MODEL_FILE
 from gazesite.model.tfjs import check_tfjs_model, gazesite_metadata, read_model_json, tfjs_input_shape
 from gazesite.site.gather import APP_DIR, gather_app, gather_model, model_hash
 from gazesite.site.probe import FrameCheck, probe_target
 from gazesite.site.render import content_security_policy, origin_of, render_page
-from gazesite.site.vendor import VendoredFile, gather_vendor
+from gazesite.site.notices import NOTICES_FILE, notices_text
+from gazesite.site.vendor import VENDOR_FILES, VendoredFile, gather_vendor
 from gazesite.staging import BUILD_MANIFEST, staged_directory
 from gazesite.track.pipeline import cascade_path, pipeline_constants, spec_for_input_shape
 
@@ -74,6 +76,8 @@ def build(config: BuildConfig) -> Path:
     vendor = gather_vendor()
     for item in vendor:
         files.copies[f"vendor/{item.name}"] = item.source
+    packages = {spec.key: spec.package for spec in VENDOR_FILES}
+    files.texts[NOTICES_FILE] = notices_text(vendor, packages, f"cascade/{cascade_path().name}")
     app_files = gather_app()
     files.copies.update(app_files)
 

@@ -17,6 +17,8 @@ from gazesite.errors import GazesiteError
 from gazesite.paths import assets_dir
 
 FIX = "run 'make setup' (it runs 'npm ci' in assets/)"
+#: An installed wheel carries only the shipped files, in the npm packages' layout (see setup.py).
+WHEEL_FIX = "reinstall gazesite"
 
 
 @dataclass(frozen=True)
@@ -59,19 +61,27 @@ def subresource_integrity(data: bytes) -> str:
     return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
 
 
+def packages_dir() -> Path:
+    """Where the npm packages are: assets/node_modules in a checkout, assets/vendor in an installed wheel."""
+    node_modules = assets_dir() / "node_modules"
+    wheel_copy = assets_dir() / "vendor"
+    return wheel_copy if wheel_copy.is_dir() and not node_modules.is_dir() else node_modules
+
+
 def gather_vendor(node_modules: Path | None = None) -> list[VendoredFile]:
     """Find every vendored file, check its version against the pins, hash it."""
-    node_modules = node_modules or assets_dir() / "node_modules"
+    node_modules = node_modules or packages_dir()
+    fix = WHEEL_FIX if node_modules.name == "vendor" else FIX
     pins = json.loads((assets_dir() / "package.json").read_text())["dependencies"]
     files = []
     for spec in VENDOR_FILES:
         package_json = node_modules / spec.package / "package.json"
         source = node_modules / spec.package / spec.source
         if not package_json.is_file() or not source.is_file():
-            raise GazesiteError(f"vendored file {spec.package}/{spec.source} is missing from {node_modules}: {FIX}")
+            raise GazesiteError(f"vendored file {spec.package}/{spec.source} is missing from {node_modules}: {fix}")
         version = json.loads(package_json.read_text())["version"]
         if version != pins[spec.package]:
-            raise GazesiteError(f"{spec.package} {version} is installed but assets/package.json pins {pins[spec.package]}: {FIX}")
+            raise GazesiteError(f"{spec.package} {version} is installed but assets/package.json pins {pins[spec.package]}: {fix}")
         # OpenCV.js versions read "4.12.0-release.1"; the file name keeps the OpenCV version.
         short = version.split("-release")[0]
         files.append(VendoredFile(spec.key, source, spec.name.format(v=short), version, subresource_integrity(source.read_bytes())))

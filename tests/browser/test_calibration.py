@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from gazesite.data import synthetic
+from gazesite.bench.chromium import CALIBRATE_IN_PAGE, PROCESS_IN_PAGE, rgba_payload, wait_ready
 from gazesite.calibration.dots import calibration_layout
-from gazesite.bench.chromium import PROCESS_IN_PAGE, rgba_payload, wait_ready
+from gazesite.data import synthetic
 
-from .conftest import gazesite_cli, open_ready
+from ..helpers import gazesite as gazesite_cli
+from ..helpers.pages import open_ready
 
 #: Dot layouts (fractions of the screen), as the build lays them out.
 LAYOUTS = {points: calibration_layout(points) for points in (5, 9, 13)}
@@ -26,13 +27,6 @@ FRAMES_PER_DOT = 6
 SCREEN = (1280, 800)
 PERSON_SEED = 2
 
-CALIBRATE_IN_PAGE = """async (samples) => {
-  const decoded = samples.map(({frame: {width, height, data}, target}) => ({
-    image: new ImageData(Uint8ClampedArray.from(atob(data), c => c.charCodeAt(0)), width, height),
-    target,
-  }));
-  return await window.gazesite.calibrate(decoded);
-}"""
 
 
 def held_out_frames() -> list[synthetic.SyntheticSample]:
@@ -136,7 +130,7 @@ def test_calibration_ui_flow_survives_reload_and_resets(launch_chromium: Any, si
     from gazesite.bench.chromium import camera_args, wait_ready, wait_state
     from gazesite.bench.fakecam import face_video
 
-    from .conftest import watch
+    from ..helpers.pages import watch
 
     browser = launch_chromium(*camera_args(face_video(tmp_path / "face.y4m")))
     page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
@@ -220,9 +214,9 @@ def python_samples(frames: list[synthetic.SyntheticSample]) -> list[Any]:
     """Calibration samples as Python computes them: the pipeline's eye band, the Keras model's features and gaze."""
     from gazesite.calibration.choose import CalibrationSample
     from gazesite.model import load_model
+    from gazesite.model.tf_env import import_keras
     from gazesite.paths import default_model_dir
     from gazesite.track.pipeline import process_frame
-    from gazesite.model.tf_env import import_keras
 
     keras = import_keras()
     model = load_model(default_model_dir()).keras_model
@@ -321,9 +315,9 @@ def test_fine_tuning_matches_python(chromium: Any, site_url: str) -> None:
     from gazesite.calibration import finetune
     from gazesite.calibration.choose import _groups
     from gazesite.model import load_model
+    from gazesite.model.tf_env import import_keras
     from gazesite.paths import default_model_dir
     from gazesite.track.pipeline import process_frame
-    from gazesite.model.tf_env import import_keras
 
     keras = import_keras()
     model = load_model(default_model_dir()).keras_model

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import open_ready
+from ..helpers.pages import open_ready
 
 MAP = """async ([point, metrics]) => {
   const { screenToViewport } = await import('./app/track/coords.js');

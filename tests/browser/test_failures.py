@@ -10,7 +10,7 @@ import pytest
 
 from gazesite.bench.chromium import wait_state as state_becomes
 
-from .conftest import watch
+from ..helpers.pages import watch
 
 
 @pytest.fixture(scope="module")

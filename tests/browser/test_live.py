@@ -12,7 +12,7 @@ import pytest
 from gazesite.bench.chromium import camera_args, wait_state
 from gazesite.bench.fakecam import face_video
 
-from .conftest import watch
+from ..helpers.pages import watch
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ import pytest
 from gazesite.paths import default_model_dir
 from gazesite.track.pipeline import crops_to_input, process_frame
 
-from .conftest import PROCESS_IN_PAGE, open_ready, rgba_payload
-from .frames import parity_frames
+from ..helpers.frames import parity_frames
+from ..helpers.pages import PROCESS_IN_PAGE, TRACK_IN_PAGE, open_ready, rgba_payload
 
 #: Largest |gaze difference| allowed, in screen fractions, per backend. wasm and
 #: cpu compute in float32 like TensorFlow; webgl may run with reduced precision.
@@ -89,11 +89,6 @@ def test_page_matches_python(backend: str, site: dict[str, Any], frames: list[tu
     page.context.close()
 
 
-TRACK_IN_PAGE = """async (frames) => {
-  const images = frames.map(({width, height, data}) =>
-    new ImageData(Uint8ClampedArray.from(atob(data), c => c.charCodeAt(0)), width, height));
-  return await window.gazesite.trackFrames(images);
-}"""
 
 
 def moving_sequence() -> list[np.ndarray]:

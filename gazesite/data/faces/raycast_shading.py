@@ -15,7 +15,22 @@ import math
 import numpy as np
 
 from gazesite.data.faces import geometry
-from gazesite.data.faces.raycast_model import EYE0, EYE1, HAIR, NECK, NECK_SHAPE, NOSE, PART0, SKULL, Ellipsoid, Look, ellipsoid_normals, hair_boundary, intersect_ellipsoid
+from gazesite.data.faces.raycast_model import (
+    EYE0,
+    EYE1,
+    HAIR,
+    NECK,
+    NECK_SHAPE,
+    NOSE,
+    PART0,
+    SKULL,
+    Ellipsoid,
+    Look,
+    ellipsoid_normals,
+    hair_boundary,
+    intersect_ellipsoid,
+)
+
 _SCLERA = np.array((212, 218, 226), np.float32)
 _PUPIL = np.array((10, 10, 12), np.float32)
 #: How far the upper lid follows the eye's vertical rotation.
