@@ -10,7 +10,9 @@ LOCK := .ci/requirements.lock
 # Reproduces models/default (see README, "The default model").
 DEFAULT_MODEL_ARGS := --synthetic 20000 --renderers cartoon,vector --augment --epochs 60 --seed 7
 NODE_TESTS := tests/js/
-JS_SOURCES := app ../tests/js
+JS_SOURCES := assets/app tests/js
+ESLINT := npx --prefix assets --no-install eslint --config assets/eslint.config.js
+PRETTIER := npx --prefix assets --no-install prettier --config assets/.prettierrc.json --ignore-path assets/.prettierignore
 
 .PHONY: setup build serve test test-fast test-js lint fix format bench model lock clean
 
@@ -48,22 +50,22 @@ test-fast: setup test-js
 	$(BIN)/python -m pytest -m "not browser and not slow"
 
 test-js: $(NPM_STAMP)
-	node --test $(NODE_TESTS)
+	node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test $(NODE_TESTS)
 
 lint: setup
 	$(BIN)/ruff check gazesite tests
 	$(BIN)/ruff format --check gazesite tests
 	$(BIN)/mypy
-	cd assets && npx --no-install eslint $(JS_SOURCES)
-	cd assets && npx --no-install prettier --check $(JS_SOURCES)
+	$(ESLINT) $(JS_SOURCES)
+	$(PRETTIER) --check $(JS_SOURCES)
 
 fix: setup
 	$(BIN)/ruff check --fix gazesite tests
-	cd assets && npx --no-install eslint --fix $(JS_SOURCES)
+	$(ESLINT) --fix $(JS_SOURCES)
 
 format: setup
 	$(BIN)/ruff format gazesite tests
-	cd assets && npx --no-install prettier --write $(JS_SOURCES)
+	$(PRETTIER) --write $(JS_SOURCES)
 
 # Figures of the Python and the in-browser pipeline, side by side, and of WebGazer on the
 # same fake camera (fetched once with npm into ~/.cache; see README, "Performance").

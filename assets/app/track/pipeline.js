@@ -114,7 +114,7 @@ export class FramePipeline {
    * Returns {face: [x, y, w, h], crop: Uint8Array, eyes: Uint8Array} or {face: null, crop: null, eyes: null}.
    */
   detect(image, tracker = null) {
-    const { cv, spec } = this;
+    const { cv } = this;
     const { width, height, data } = image;
     if (!Number.isInteger(width) || !Number.isInteger(height) || data?.length !== width * height * 4) {
       throw new TypeError('processFrame expects RGBA ImageData (width * height * 4 bytes)');
