@@ -79,9 +79,10 @@ def document(
     seed: int = 0,
     page: str = PAGE,
     image: str | None = None,
+    noise_px: float = 3.0,
 ) -> dict[str, Any]:
     """A samples v2 document (snapshot mode) for the plan; the smoothed point lags the raw one."""
-    logged = frames(plan, rate_hz=rate_hz, seed=seed)
+    logged = frames(plan, rate_hz=rate_hz, noise_px=noise_px, seed=seed)
     raw = np.array([[x, y - SCROLL_Y] for _, x, y in logged]).reshape(-1, 2)
     smoothed = np.array([raw[max(0, i - 4) : i + 1].mean(axis=0) for i in range(len(raw))]).reshape(-1, 2)
     samples = [

@@ -69,6 +69,23 @@ def test_a_slower_camera_gives_the_same_fixations() -> None:
     assert [round(f.duration_ms / 40) * 40 for f in found] == [600, 400]  # 40 ms frames: within one frame
 
 
+def test_webcam_jitter_at_30_hz() -> None:
+    """Raw points jittering by 14 px per axis (a webcam tracker's order) at 30 Hz still give the planned fixations."""
+    plan = [
+        rs.Dwell(rs.POINT_A, 600),
+        rs.Saccade(33.3),
+        rs.Dwell(rs.POINT_B, 400),
+        rs.Saccade(33.3),
+        rs.Dwell(rs.POINT_A, 500),
+    ]
+    doc = rs.document(rs.SESSION_A, plan, rate_hz=30.0, noise_px=14.0, seed=11)
+    found = detect_fixations(session_from_document(doc, "a.json", "a.json"), FixationSettings())
+    frame = 1000.0 / 30
+    assert [f.duration_ms for f in found] == pytest.approx([600.0, 400.0, 500.0], abs=frame)
+    for fixation, point in zip(found, (rs.POINT_A, rs.POINT_B, rs.POINT_A), strict=True):
+        assert (fixation.x, fixation.y) == pytest.approx(point, abs=10.0)  # the median of about 15 frames
+
+
 def test_a_face_lost_gap_splits_the_recording() -> None:
     plan = [rs.Dwell(rs.POINT_A, 600), rs.Lost(500), rs.Dwell(rs.POINT_A, 600)]
     session = session_from_document(rs.document(rs.SESSION_A, plan), "a.json", "a.json")

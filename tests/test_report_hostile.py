@@ -256,6 +256,23 @@ def test_db_without_collection_storage(tmp_path: Path, monkeypatch: pytest.Monke
     assert_refused(tmp_path, ["--db", db], "--db", "study.db", "no collection storage")
 
 
+def test_db_that_is_not_a_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+    import types
+
+    def read_sessions(path: Path) -> list[dict]:
+        raise sqlite3.DatabaseError("file is not a database")
+
+    storage = types.ModuleType("gazesite.collect.storage")
+    storage.read_sessions = read_sessions  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "gazesite.collect", types.ModuleType("gazesite.collect"))
+    monkeypatch.setitem(sys.modules, "gazesite.collect.storage", storage)
+    db = tmp_path / "notes.txt"
+    db.write_text("hello")
+    assert_refused(tmp_path, ["--db", db], "--db", "notes.txt", "file is not a database")
+    assert_refused(tmp_path, ["--db", tmp_path / "absent.db"], "absent.db", "no such database file")
+
+
 def test_the_real_command_line(tmp_path: Path) -> None:
     """The same contract as users meet it: a subprocess, one line on stderr, nothing written."""
     path = tmp_path / "deep.json"

@@ -62,7 +62,13 @@ def report(
     ).validate()
     result = make_report(config)
     kept = sum(quality.included for quality in result.qualities)
+    fixations = sum(len(found) for found in result.fixations.values())
     click.echo(
-        f"wrote {out}/index.html: {len(result.qualities)} participants ({kept} included), {len(result.pages)} pages, "
-        f"{sum(len(found) for found in result.fixations.values())} fixations"
+        f"wrote {out}/index.html: {_count(len(result.qualities), 'participant')} ({kept} included), "
+        f"{_count(len(result.pages), 'page')}, {_count(fixations, 'fixation')}"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    """ "1 page", "2 pages"."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -38,8 +38,10 @@ FACE_LOST_GAP_MS = 250.0
 #: Even grid the raw points are resampled onto, in ms.
 RESAMPLE_MS = 10
 #: I-DT dispersion threshold: (max x - min x) + (max y - min y) of a fixation's points, in CSS px.
-#: About 2.5 degrees at 60 cm on a 96 dpi screen, the order of a webcam tracker's frame-to-frame jitter.
-DISPERSION_PX = 100.0
+#: About 4 degrees at 60 cm on a 96 dpi screen. A webcam tracker's raw points jitter by tens of px from
+#: frame to frame: a 600 ms fixation with 14 px of jitter per axis spans about 100 px, so a tighter
+#: threshold cuts real fixations into pieces. Points less than this apart merge into one fixation.
+DISPERSION_PX = 150.0
 #: I-DT minimum fixation duration, in ms (Salvucci and Goldberg's 100 ms).
 MIN_FIXATION_MS = 100
 #: Grid points per I-DT call: 10 s at RESAMPLE_MS.

@@ -77,7 +77,14 @@ def read_database(db: Path) -> list[Session]:
         ) from None
     if not db.is_file():
         raise ReportError(f"--db {db}: no such database file")
-    documents = read_sessions(db)
+    import sqlite3
+
+    try:
+        documents = read_sessions(db)
+    except (OSError, ValueError, sqlite3.Error) as exc:  # not a database, a locked or damaged one
+        raise ReportError(f"--db {db}: cannot be read as a collection database ({exc})") from None
+    if not isinstance(documents, list):
+        raise ReportError(f"--db {db}: the collection storage returned no list of sessions")
     if len(documents) > MAX_SESSIONS:
         raise ReportError(f"--db {db}: {len(documents)} sessions, at most {MAX_SESSIONS} fit in one report")
     return [session_from_document(document, f"--db {db} (session {index + 1})", fallback_id=f"{db.name}#{index + 1}")
