@@ -129,6 +129,16 @@ def test_element_aois_in_same_origin_mode(tmp_path: Path) -> None:
     assert dwell["elsewhere"] == 0.0
 
 
+def test_a_page_of_unknown_size_is_measured_from_the_samples(tmp_path: Path) -> None:
+    doc = rs.document(rs.SESSION_A, rs.a_then_b(), page="/about.html")
+    doc["mode"] = "same-origin"
+    doc["pages"] = [{"id": "/about.html", "width": None, "height": None, "image": None}]
+    report = analyse(ReportConfig(inputs=(rs.write(tmp_path / "a.json", doc),), out=tmp_path / "out").validate())
+    (page,) = report.pages
+    # The commonest viewport (1280 x 800), grown to hold the deepest point (B at y 1700 plus noise).
+    assert page.width == 1280 and page.height == pytest.approx(max(s["doc"][1] for s in doc["samples"]))
+
+
 def test_exclusion_by_quality(tmp_path: Path) -> None:
     good = rs.write(tmp_path / "good.json", rs.document(rs.SESSION_A, rs.a_then_b()))
     poor_calibration = rs.write(
@@ -231,9 +241,9 @@ def test_heatmap_peaks_where_people_looked_longest(tmp_path: Path) -> None:
 
 def test_heatmap_over_the_snapshot_image(tmp_path: Path) -> None:
     site = tmp_path / "dist"
-    (site / "snapshots").mkdir(parents=True)
-    Image.new("RGB", (1280, 3000), (10, 120, 200)).save(site / "snapshots" / "1280.png")
-    rs.write(tmp_path / "a.json", rs.document(rs.SESSION_A, rs.a_then_b(), image="snapshots/1280.png"))
+    (site / "snapshot" / "1280").mkdir(parents=True)  # where snapshot builds keep the whole page, for reports
+    Image.new("RGB", (1280, 3000), (10, 120, 200)).save(site / "snapshot" / "1280" / "page.webp", lossless=True)
+    rs.write(tmp_path / "a.json", rs.document(rs.SESSION_A, rs.a_then_b(), image="snapshot/1280/page.webp"))
     code, _, stderr = run(tmp_path / "a.json", "--pages", site, "--out", tmp_path / "out")
     assert code == 0, stderr
     heatmap = Image.open(tmp_path / "out" / "heatmaps" / "page-1.png").convert("RGB")

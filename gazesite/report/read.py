@@ -168,8 +168,11 @@ def _pages(value: Any, source: str) -> dict[str, PageInfo]:
             raise ReportError(f"{where}: expected an object {{id, width, height, image}}")
         page_id = _text(entry.get("id"), f"{where}.id", nullable=False)
         image = _text(entry.get("image"), f"{where}.image", nullable=True)
-        width = _number(entry.get("width"), f"{where}.width", low=1.0, high=MAX_PX)
-        height = _number(entry.get("height"), f"{where}.height", low=1.0, high=MAX_PX)
+        width, height = entry.get("width"), entry.get("height")
+        if width is None and height is None:  # same-origin: a page whose size the page could not read
+            continue
+        width = _number(width, f"{where}.width", low=1.0, high=MAX_PX)
+        height = _number(height, f"{where}.height", low=1.0, high=MAX_PX)
         pages[page_id] = PageInfo(page_id, width, height, image)
     return pages
 
