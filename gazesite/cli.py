@@ -15,6 +15,7 @@ import click
 from gazesite import __version__
 from gazesite.config import BACKENDS, QUANTIZATIONS, TFJS_BACKENDS
 from gazesite.data.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS
+from gazesite.report.command import report as report_command
 
 _PATH = click.Path(path_type=Path)
 _RENDERERS_HELP = f"Who draws the synthetic faces, comma-separated: {', '.join(TRAINING_RENDERERS)}; chunks take turns."
@@ -232,6 +233,10 @@ def bench(
         json_out=json_out,
     )
     click.echo(format_table(run_bench(config)))
+
+
+# gazesite report lives in its own package; registering it here keeps this module thin.
+cli.add_command(report_command)
 
 
 def main() -> None:
