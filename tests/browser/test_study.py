@@ -250,6 +250,15 @@ def test_snapshot_scroll_moves_doc_not_raw(
     for key in ("raw", "doc", "page", "scroll"):
         assert [s[key] for s in from_csv["samples"][:common]] == [s[key] for s in exported["samples"]], key
 
+    # The snapshot that fits the window: the wider one in a wider window; a narrower window scales the narrowest down.
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.wait_for_function("document.querySelector('#mode').textContent === 'snapshot 1920 px'", timeout=10_000)
+    page.set_viewport_size({"width": 1000, "height": 800})
+    page.wait_for_function("document.querySelector('#mode').textContent === 'snapshot 1280 px at 78%'", timeout=10_000)
+    samples_after(page, 3)
+    scaled = [s for s in samples_after(page, 5) if s["doc"] is not None]
+    assert scaled and all(abs(s["doc"][0] - s["x"] * 1280 / 1000) < 0.5 for s in scaled), scaled[-1]
+
     # At run time the page talked to its own origin only: the target heard nothing from it.
     own = urlsplit(server.url).netloc
     assert {urlsplit(url).netloc for url in requests if url.startswith("http")} == {own}
@@ -265,17 +274,26 @@ def test_image_target_builds_and_runs_the_same_way(
 ) -> None:
     import cv2
 
-    mock = np.full((3200, 1280, 3), 250, np.uint8)
-    for y in range(0, 3200, 200):
+    mock = np.full((5000, 1280, 3), 250, np.uint8)
+    for y in range(0, 5000, 200):
         cv2.rectangle(mock, (40, y + 20), (1240, y + 180), (60, 40 + y % 200, 200), -1)
     cv2.imwrite(str(tmp_path / "mock.png"), mock)
     out = tmp_path / "dist"
     log = build(out, tmp_path / "mock.png", env=cli_env)
-    assert "snapshot-1280: 1280x3200 px" in log
+    assert "snapshot-1280: 1280x5000 px, 3 tiles" in log
+    # A tile that cannot be loaded is a visible problem, not a silent blank.
+    (out / "snapshot/1280/tile-02.webp").unlink()
     page, _, problems = open_running(still_face, serve_site(out).url)
     assert page.locator("#mode").inner_text() == "snapshot 1280 px"
+    assert page.evaluate("document.querySelector('#snapshot img').naturalWidth") == 1280  # the first tile decoded
     assert_scroll_moves_doc_not_raw(page, "document.querySelector('#snapshot').scrollTop")
-    problems.assert_none()
+    page.mouse.wheel(0, 3000)
+    page.wait_for_function("document.querySelector('#mode').dataset.problem === 'true'", timeout=10_000)
+    assert (
+        "tile-02.webp" in page.locator("#mode").inner_text()
+        and "could not be loaded" in page.locator("#mode").inner_text()
+    )
+    assert [e for e in problems.errors if "404" not in e] == []  # the missing tile's 404 only
 
 
 # ---------------------------------------------------------------- same-origin local site
