@@ -10,6 +10,7 @@ reports (samples v2 ``pages[].image``).
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import time
 from dataclasses import dataclass, field
@@ -102,6 +103,13 @@ def parse_widths(text: str) -> tuple[int, ...] | None:
 
 def capture_url(url: str, widths: tuple[int, ...]) -> list[Capture]:
     """Load ``url`` in Chromium at each width, scroll it through, and capture the full page (up to the height limit)."""
+    # In a thread of its own: Playwright's sync API refuses a thread that runs an asyncio loop (a notebook, a test session).
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="gazesite-snapshot") as pool:
+        return pool.submit(_capture_all, url, widths).result()
+
+
+def _capture_all(url: str, widths: tuple[int, ...]) -> list[Capture]:
+    """capture_url's work, in one browser for all widths."""
     try:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright

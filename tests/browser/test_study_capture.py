@@ -45,11 +45,11 @@ def endless_page() -> Iterator[str]:
 
 def test_an_endless_page_stops_at_the_height_limit(endless_page: str) -> None:
     began = time.monotonic()
-    (capture,) = snapshot.capture_url(endless_page, (800,))
-    assert capture.picture.height == MAX_SNAPSHOT_HEIGHT and capture.picture.cropped
-    assert capture.picture.full_height > MAX_SNAPSHOT_HEIGHT
+    (captured,) = snapshot.capture_url(endless_page, (800,))
+    assert captured.picture.height == MAX_SNAPSHOT_HEIGHT and captured.picture.cropped
+    assert captured.picture.full_height > MAX_SNAPSHOT_HEIGHT
     assert time.monotonic() - began < 60
-    site = snapshot.snapshot_site([capture.picture], endless_page)
+    site = snapshot.snapshot_site([captured.picture], endless_page)
     assert "cut off" in site.warnings[0] and site.report[0]["cropped"]
 
 
@@ -59,7 +59,7 @@ def test_a_target_that_never_answers_fails_in_one_line_within_the_bound(monkeypa
     try:
         began = time.monotonic()
         with pytest.raises(GazesiteError) as info:
-            snapshot.capture_url(server.url, (1280,))
+            snapshot.capture_url(server.url, (1280,))  # in a session whose Playwright runs an event loop here
         assert time.monotonic() - began < 20
     finally:
         server.close()
