@@ -126,7 +126,7 @@ def inspect(path: Path) -> None:
 
 
 @cli.command()
-@click.option("--target", required=True, help="The http(s) URL of the page to overlay.")
+@click.option("--target", required=True, help="The http(s) URL of the page to overlay, a local site folder (same-origin mode) or a PNG/JPEG/WebP image (snapshot mode).")
 @click.option("--model", type=_PATH, default=None, help="gazesite or TF.js model directory  [default: the shipped model]")
 @click.option("--out", type=_PATH, default=Path("dist"), show_default=True, help="Site folder to write.")
 @click.option("--quantize", default="uint8", show_default=True, help=f"Weight type: {', '.join(QUANTIZATIONS)}.")
@@ -134,13 +134,22 @@ def inspect(path: Path) -> None:
 @click.option("--smoothing", type=int, default=5, show_default=True, help="Moving-average window, in frames.")
 @click.option("--calibration-points", type=int, default=9, show_default=True, help="Dots shown when a visitor calibrates.")
 @click.option("--no-probe", is_flag=True, help="Do not ask the target at build time whether it can be framed.")
+@click.option("--snapshot", is_flag=True, help="Capture the URL with Chromium now and show the capture (gaze in document px; no framing needed).")
+@click.option("--widths", default=None, help="With --snapshot: widths to capture, comma-separated  [default: 1280,1920]")
+@click.option("--study", default=None, help="A study name that every sample export carries.")
 def build(
-    target: str, model: Path | None, out: Path, quantize: str, backend: str, smoothing: int, calibration_points: int, no_probe: bool
+    target: str, model: Path | None, out: Path, quantize: str, backend: str, smoothing: int, calibration_points: int, no_probe: bool,
+    snapshot: bool, widths: str | None, study: str | None,
 ) -> None:
     """Build a static site that overlays a live gaze heatmap on TARGET."""
     from gazesite.config import BuildConfig
+    from gazesite.errors import ConfigError
     from gazesite.paths import default_model_dir
+    from gazesite.study.snapshot import parse_widths
 
+    parsed_widths = parse_widths(widths) if widths is not None else None
+    if widths is not None and parsed_widths is None:
+        raise ConfigError([f"--widths {widths!r}: expected widths in px separated by commas, as in 1280,1920"])
     config = BuildConfig(
         target=target,
         model=model or default_model_dir(),
@@ -150,6 +159,9 @@ def build(
         smoothing=smoothing,
         calibration_points=calibration_points,
         probe_target=not no_probe,
+        snapshot=snapshot,
+        widths=parsed_widths,
+        study=study,
     ).validate()
     from gazesite.site.build import build as run_build
 

@@ -192,13 +192,19 @@ class BuildConfig:
     calibration_points: int = 9
     cache_dir: Path | None = None
     probe_target: bool = True
+    snapshot: bool = False  # capture the URL at build time instead of framing it (study mode)
+    widths: tuple[int, ...] | None = None  # snapshot widths; None: the default ones
+    study: str | None = None  # a name every sample export carries
 
     def validate(self) -> BuildConfig:
         """Return self, or raise ConfigError listing every problem."""
-        problems = []
-        problem = target_url_problem(self.target)
+        from gazesite.study.target import study_problems, target_kind
+
+        problems = study_problems(self.target, self.snapshot, self.widths, self.study, self.out)
+        problem = target_url_problem(self.target) if target_kind(self.target) == "url" else None
         if problem:
-            problems.append(f"--target {self.target!r}: {problem}")
+            local = " (or an existing site folder, or a PNG/JPEG/WebP image)" if "://" not in self.target else ""
+            problems.append(f"--target {self.target!r}: {problem}{local}")
         if not self.model.exists():
             problems.append(
                 f"--model {self.model}: does not exist (expected a gazesite or TF.js model directory, a Keras .h5/.keras file or a SavedModel)"

@@ -11,7 +11,6 @@ from gazesite.data import synthetic
 
 from .helpers import to_rgba
 
-
 BROWSER_TESTS = Path(__file__).parent / "browser"
 
 

@@ -21,6 +21,8 @@ import { bindCalibrationControls, bindControls } from './ui/controls.js';
 import { DebugPanel, mountStats } from './ui/debug.js';
 import { GazeDot } from './ui/gaze-dot.js';
 import { CalibrationStatus, Status, showFrameRefused } from './ui/status.js';
+import { DocumentHeatmap } from './study/docheatmap.js';
+import { createView } from './study/view.js';
 
 const sessionStart = performance.now();
 const $ = (id) => document.getElementById(id);
@@ -29,7 +31,7 @@ const status = new Status($('status'));
 const calibrationStatus = new CalibrationStatus($('calibration-status'));
 const app = {
   config: null, backend: null, pipeline: null, tracker: null, heatmap: null, samples: null,
-  calibration: null, calibrator: null, dataset: null,
+  calibration: null, calibrator: null, dataset: null, view: null,
 };
 
 const controls = bindControls(document, {
@@ -76,14 +78,35 @@ function calibrationChanged(summary) {
 async function boot() {
   const config = readConfig();
   app.config = config;
-  app.samples = new SampleLog({ format: config.sampleFormat, target: config.target, sessionStart });
+  // The mode shows in the status line and the debug panel at once, before the model has loaded.
+  const debug = new DebugPanel(document);
+  const showMode = (label, problem = null) => {
+    $('mode').textContent = problem ? `${label}: ${problem}` : label;
+    $('mode').dataset.problem = String(problem !== null);
+    debug.showValues({ mode: label });
+  };
+  app.view = createView(config.study, document, {
+    onChange: (label) => showMode(label),
+    onProblem: (problem) => showMode(app.view.label(), problem),
+  });
+  showMode(app.view.label());
+  app.samples = new SampleLog({
+    format: config.sampleFormat,
+    target: config.target,
+    sessionStart,
+    view: app.view,
+    study: config.study?.name ?? null,
+    calibration: () => app.calibration?.summary ?? null,
+  });
   if (config.frameable === false) {
     status.refuseFrame(config.frameReason);
     showFrameRefused($('frame-refused'), config.frameReason);
   }
   checkLibraries();
   const { cv, tf, h337, Stats } = globalThis;
-  app.heatmap = new Heatmap(h337, $('heatmap'));
+  const heatmap = new Heatmap(h337, $('heatmap'));
+  // Snapshot and same-origin pages scroll under the heatmap: it is kept in document px and scrolls with them.
+  app.heatmap = app.view.mode === 'frame' ? heatmap : new DocumentHeatmap(heatmap, app.view);
   const { backend, model, cascade } = await loadAll(config, backendOrder(requestedBackend(config), config.backends), (name, failed) => {
     app.backend = name;
     $('backend').textContent = name;
@@ -119,7 +142,7 @@ async function boot() {
     dot: new GazeDot($('gaze-dot')),
     samples: app.samples,
     stats: mountStats(Stats, $('stats')),
-    debug: new DebugPanel(document),
+    debug,
     tf,
     backend,
     onState: setState,
@@ -237,5 +260,9 @@ window.gazesite = Object.freeze({
   },
   get config() {
     return app.config;
+  },
+  /** What the page shows: "frame", "snapshot" or "same-origin". */
+  get mode() {
+    return app.view?.mode ?? null;
   },
 });

@@ -26,16 +26,17 @@ from gazesite.data.dataset import FORMAT_VERSION as DATASET_FORMAT_VERSION
 from gazesite.model import TFJS_MODEL_FILE
 from gazesite.model.tfjs import check_tfjs_model, gazesite_metadata, read_model_json, tfjs_input_shape
 from gazesite.site.gather import APP_DIR, gather_app, gather_model, model_hash
+from gazesite.site.notices import NOTICES_FILE, notices_text
 from gazesite.site.probe import FrameCheck, probe_target
 from gazesite.site.render import content_security_policy, origin_of, render_page
-from gazesite.site.notices import NOTICES_FILE, notices_text
 from gazesite.site.vendor import VENDOR_FILES, VendoredFile, gather_vendor
 from gazesite.staging import BUILD_MANIFEST, staged_directory
+from gazesite.study import SAMPLE_FORMAT
+from gazesite.study.target import gather_study, refusal_hint, target_kind
 from gazesite.track.pipeline import cascade_path, pipeline_constants, spec_for_input_shape
 
 log = logging.getLogger(__name__)
 
-SAMPLE_FORMAT = {"name": "gazesite-samples", "version": 1}
 #: How the page's calibration paces each point: wait for the eyes to settle
 #: on a new dot, then collect frames; a few extra points only validate the fit.
 #: A check error above poorError (screen fractions) makes the result screen
@@ -50,16 +51,22 @@ class SiteFiles:
 
     copies: dict[str, Path] = field(default_factory=dict)  # dist-relative path -> source file
     texts: dict[str, str] = field(default_factory=dict)  # dist-relative path -> content
+    blobs: dict[str, bytes] = field(default_factory=dict)  # dist-relative path -> bytes made by the build (snapshots)
 
 
 def build(config: BuildConfig) -> Path:
     """Build the static site described by ``config`` and return its folder."""
     # The host as the browser and the CSP name it (punycode), in every place the target appears.
-    config = replace(config.validate(), target=canonical_target(config.target))
-    frame_check = probe_target(config.target) if config.probe_target else FrameCheck(None, "not checked")
+    config = config.validate()
+    if target_kind(config.target) == "url":
+        config = replace(config, target=canonical_target(config.target))
+    study = gather_study(config.target, config.snapshot, config.widths, config.study)  # snapshot, image or local site
+    framed = study.mode == "frame"
+    frame_check = probe_target(config.target) if config.probe_target and framed else FrameCheck(None, "not checked")
     if frame_check.frameable is False:
-        log.warning("%s refuses to be framed: %s; the page will say so", config.target, frame_check.reason)
-    frame_origins = [origin_of(url) for url in (config.target, *frame_check.redirects)]
+        log.warning("%s refuses to be framed: %s; the page will say so; %s", config.target, frame_check.reason, refusal_hint(config.target))
+    # The CSP's frame-src: the target's origins, the page's own (same-origin site), or nothing at all (snapshot).
+    frame_origins = [origin_of(url) for url in (config.target, *frame_check.redirects)] if framed else ["'self'" if study.frame_src else "'none'"]
     if frame_check.redirects:
         log.info(
             "%s redirects to %s (%s); the page may frame %s",
@@ -80,13 +87,19 @@ def build(config: BuildConfig) -> Path:
     files.texts[NOTICES_FILE] = notices_text(vendor, packages, f"cascade/{cascade_path().name}")
     app_files = gather_app()
     files.copies.update(app_files)
+    files.copies.update(study.copies)
+    files.blobs.update(study.blobs)
 
     page_config = page_settings(config, model_files, model_json, vendor, frame_check)
+    if not framed:  # a local target's path never reaches the page, only its name
+        page_config.update(target=study.label, targetOrigin=None)
+    page_config["study"] = study.settings
     files.texts["index.html"] = render_page(
         {
             "config": page_config,
-            "title": f"gazesite: {config.target}",
-            "target": config.target,
+            "title": f"gazesite: {study.label}",
+            "target": study.label,
+            "frame_src": study.frame_src,
             "csp": content_security_policy(frame_origins),
             "scripts": [{"src": f"vendor/{v.name}", "integrity": v.integrity} for v in vendor if v.name.endswith(".js")],
             "app_script": {"src": f"{APP_DIR}/main.js", "integrity": integrity_of(app_files[f"{APP_DIR}/main.js"])},
@@ -99,10 +112,13 @@ def build(config: BuildConfig) -> Path:
             "stylesheet": {"href": f"{APP_DIR}/gazesite.css", "integrity": integrity_of(app_files[f"{APP_DIR}/gazesite.css"])},
         }
     )
-    files.texts[BUILD_MANIFEST] = json.dumps(manifest(config, files, frame_check), indent=2, sort_keys=True) + "\n"
+    record = {**manifest(config, files, frame_check), "study": study.report}
+    if not framed:
+        record["target"] = study.label
+    files.texts[BUILD_MANIFEST] = json.dumps(record, indent=2, sort_keys=True) + "\n"
 
     write_site(files, config.out)
-    log.info("built %s for %s (%d files)", config.out, config.target, len(files.copies) + len(files.texts))
+    log.info("built %s for %s in %s mode (%d files)", config.out, study.label, study.mode, len(files.copies) + len(files.texts) + len(files.blobs))
     return config.out
 
 
@@ -162,8 +178,7 @@ def manifest(config: BuildConfig, files: SiteFiles, frame_check: FrameCheck) -> 
     for name, source in files.copies.items():
         data = source.read_bytes()
         entries[name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-    for name, text in files.texts.items():
-        data = text.encode()
+    for name, data in [*((n, t.encode()) for n, t in files.texts.items()), *files.blobs.items()]:
         entries[name] = {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     return {
         "gazesite": gazesite.__version__,
@@ -188,3 +203,7 @@ def write_site(files: SiteFiles, out: Path) -> None:
             target = staging / name
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
+        for name, data in files.blobs.items():
+            target = staging / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)

@@ -133,7 +133,7 @@ def test_calibration_ui_flow_survives_reload_and_resets(launch_chromium: Any, si
     from ..helpers.pages import watch
 
     browser = launch_chromium(*camera_args(face_video(tmp_path / "face.y4m")))
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True).new_page()
     problems = watch(page)
     page.goto(site_url)
     wait_state(page, "running")
@@ -159,6 +159,13 @@ def test_calibration_ui_flow_survives_reload_and_resets(launch_chromium: Any, si
     assert page.evaluate("window.gazesite.calibration") is not None
     page.wait_for_function("window.gazesite.samples.length > 5", timeout=30_000)
     assert page.evaluate("window.gazesite.samples.at(-1).source") == "calibrated"
+    with page.expect_download() as info:  # samples v2 carry the calibration they were made with
+        page.click("#download-json")
+    exported = json.loads(Path(info.value.path()).read_text())["calibration"]
+    summary = page.evaluate("window.gazesite.calibration")
+    assert exported == {
+        "method": summary["method"], "checkError": summary["validation"]["error"], "rawError": summary["validation"]["rawError"], "points": summary["points"],
+    }
 
     page.click("#calibration-reset")
     assert page.locator("#calibration-status").get_attribute("data-calibrated") == "false"

@@ -72,7 +72,8 @@ def test_downloads(live: dict[str, Any], tmp_path: Path) -> None:
     with page.expect_download() as info:
         page.click("#download-json")
     data = json.loads(Path(info.value.path()).read_text())
-    assert data["format"] == "gazesite-samples" and data["version"] == 1
+    assert data["format"] == "gazesite-samples" and data["version"] == 2 and data["mode"] == "frame" and data["pages"] == []
+    assert all(s["doc"] is None and s["page"] is None and len(s["raw"]) == 2 for s in data["samples"])
     assert data["target"] == live["target"].url("/study") and len(data["samples"]) >= 30
     with page.expect_download() as info:
         page.click("#download-csv")

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from ..helpers import report_sessions as rs
 from ..helpers import gazesite as gazesite_cli
+from ..helpers import report_sessions as rs
 from ..helpers.pages import watch
 
 IMAGES_IN_PAGE = """() => [...document.images].map(img => ({

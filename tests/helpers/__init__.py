@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import subprocess
@@ -48,3 +49,13 @@ def to_rgba(rgb: np.ndarray) -> np.ndarray:
 def env_with_cache(cache: Path) -> dict[str, str]:
     """The environment with gazesite's cache in ``cache`` (converted models are reused between builds)."""
     return {**os.environ, "XDG_CACHE_HOME": str(cache)}
+
+
+def run_build(env: dict[str, str], out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``gazesite build --no-probe --out OUT ARGS`` with ``env`` (a private cache, see env_with_cache)."""
+    return gazesite("build", "--no-probe", "--out", out, *args, env=env)
+
+
+def folder_digest(folder: Path) -> dict[str, str]:
+    """Every file of a folder (relative path) with its SHA-256: equal digests mean byte-identical folders."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -66,3 +66,21 @@ function viewportOrigin(m) {
 function clamp(value, low, high) {
   return Math.min(Math.max(value, low), Math.max(low, high));
 }
+
+/**
+ * Map a point in viewport px to document px of a page drawn with its
+ * top-left corner at viewport px (left, top), `scale` viewport px per
+ * document px, and `width` x `height` document px: returns [x, y], or null
+ * when the point is off the document. The one place study mode maps viewport
+ * to document (snapshot and same-origin alike).
+ */
+export function viewportToDocument([x, y], { left, top, scale, width, height }) {
+  const dx = (x - left) / scale;
+  const dy = (y - top) / scale;
+  return dx >= 0 && dy >= 0 && dx < width && dy < height ? [dx, dy] : null;
+}
+
+/** The inverse of viewportToDocument (nothing is clamped): document px [x, y] to viewport px [x, y]. */
+export function documentToViewport([dx, dy], { left, top, scale }) {
+  return [left + dx * scale, top + dy * scale];
+}

@@ -144,6 +144,7 @@ export class LiveLoop {
     }
     this.lastFrameAt = now;
     const calibrated = this.calibration.apply(result);
+    let sample = null;
     this.frameState = face === null ? 'no-face' : 'running';
     if (this.diverted !== null) {
       this.diverted(result, grabbedAt);
@@ -159,16 +160,19 @@ export class LiveLoop {
       if (source !== this.source) this.smoothing.reset();
       this.source = source;
       const smoothed = this.smoothing.push(calibrated ?? gaze);
-      const { x, y } = screenToViewport(smoothed, windowMetrics());
-      this.heatmap.add(x, y);
+      const metrics = windowMetrics();
+      const { x, y } = screenToViewport(smoothed, metrics);
+      // This frame's own point, unsmoothed, for fixation detection (samples v2 `raw`).
+      const raw = screenToViewport(calibrated ?? gaze, metrics);
+      sample = this.samples.add({ x, y, raw: [raw.x, raw.y], face, source }, now);
+      this.heatmap.add(x, y, sample);
       this.dot.move(x, y);
-      this.samples.add({ x, y, face, source }, now);
       this.onState('running');
     }
-    if (this.debug.open) this.showDebug(face, crop, gaze, calibrated, ms);
+    if (this.debug.open) this.showDebug(face, crop, gaze, calibrated, ms, sample);
   }
 
-  showDebug(face, crop, gaze, calibrated, ms) {
+  showDebug(face, crop, gaze, calibrated, ms, sample) {
     const point = (p) => (p === null ? '–' : p.map((v) => v.toFixed(3)).join(', '));
     if (crop !== null) this.debug.showCrop(crop);
     this.debug.showValues({
@@ -179,6 +183,8 @@ export class LiveLoop {
       fps: this.fps.toFixed(1),
       ms: ms.toFixed(1),
       tensors: String(this.tf.memory().numTensors),
+      doc: sample?.doc ? `${sample.page} ${sample.doc.map((v) => v.toFixed(0)).join(', ')}` : '–',
+      element: sample?.element ?? '–',
     });
   }
 }

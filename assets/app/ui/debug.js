@@ -10,6 +10,9 @@ export function mountStats(StatsClass, container) {
 }
 
 const DEBUG_FIELDS = [
+  ['mode', 'Mode'],
+  ['doc', 'Document point'],
+  ['element', 'Element'],
   ['face', 'Face box'],
   ['gaze', 'Gaze (raw)'],
   ['calibrated', 'Gaze (calibrated)'],
