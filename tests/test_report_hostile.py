@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from gazesite.cli import cli
 from gazesite.report import read
 
-from .helpers import report_sessions as rs
 from .helpers import assert_one_line_error, gazesite
+from .helpers import report_sessions as rs
 
 
 def assert_refused(tmp_path: Path, args: list[str | Path], *fragments: str) -> str:
