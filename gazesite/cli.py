@@ -49,7 +49,7 @@ def dataset_synth(count: int, seed: int, out: Path, renderers: str, augment: boo
 
     config = SynthConfig(count=count, out=out, seed=seed, renderers=parse_renderers(renderers), augment=augment).validate()
     from gazesite.data.dataset import save_dataset
-    from gazesite.data.synthetic import make_dataset
+    from gazesite.data.generate import make_dataset
 
     data = make_dataset(config.count, config.seed, renderers=config.renderers, augment=config.augment)
     save_dataset(data, out)

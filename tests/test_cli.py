@@ -117,7 +117,7 @@ def test_init_model_must_exist(tmp_path: Path) -> None:
 
 def test_fine_tuning_records_where_it_started(tiny_model_dir: Path, tmp_path: Path) -> None:
     from gazesite.config import TrainConfig
-    from gazesite.data.synthetic import make_dataset
+    from gazesite.data.generate import make_dataset
     from gazesite.model.training import train
 
     data = tmp_path / "d.json.gz"

@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from gazesite.data import faces, synthetic
+from gazesite.data import faces, generate, synthetic
 from gazesite.data.dataset import Dataset
 
 
@@ -58,7 +58,7 @@ def test_iris_moves_as_an_unmirrored_webcam_shows_it() -> None:
 
 
 def test_detection_rate_is_reported_and_high() -> None:
-    data = synthetic.make_dataset(150, seed=9, workers=1, progress=False)
+    data = generate.make_dataset(150, seed=9, workers=1, progress=False)
     assert len(data) == 150 and data.crops.shape == (150, 50, 50)
     assert 0.85 <= data.metadata["detection_rate"] <= 1.0
     assert data.targets.min() >= 0 and data.targets.max() <= 1
@@ -72,7 +72,7 @@ DEFAULT_DATASET_SHA256 = "7f1f79d15a556531f813c965316c7921acbaeff048cf71e72558e4
 @pytest.fixture(scope="module")
 def default_dataset() -> Dataset:
     """make_dataset(40, seed=4) with default arguments, one worker."""
-    return synthetic.make_dataset(40, seed=4, workers=1, progress=False)
+    return generate.make_dataset(40, seed=4, workers=1, progress=False)
 
 
 def test_default_dataset_is_unchanged(default_dataset: Dataset) -> None:
@@ -89,22 +89,22 @@ def test_default_dataset_is_unchanged(default_dataset: Dataset) -> None:
 
 
 def test_dataset_does_not_depend_on_worker_count(default_dataset: Dataset) -> None:
-    two = synthetic.make_dataset(40, seed=4, workers=2, progress=False)
+    two = generate.make_dataset(40, seed=4, workers=2, progress=False)
     np.testing.assert_array_equal(default_dataset.crops, two.crops)
     np.testing.assert_array_equal(default_dataset.targets, two.targets)
 
 
 def test_mixed_augmented_dataset_takes_turns_and_ignores_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
     # Small chunks, so a few frames span several chunks (worker processes are forked: they see the patch).
-    monkeypatch.setattr(synthetic, "CHUNK_SIZE", 12)
+    monkeypatch.setattr(generate, "CHUNK_SIZE", 12)
     kwargs = {"progress": False, "renderers": ("cartoon", "vector"), "augment": True}
-    one = synthetic.make_dataset(30, seed=6, workers=1, **kwargs)
-    two = synthetic.make_dataset(30, seed=6, workers=2, **kwargs)
+    one = generate.make_dataset(30, seed=6, workers=1, **kwargs)
+    two = generate.make_dataset(30, seed=6, workers=2, **kwargs)
     np.testing.assert_array_equal(one.crops, two.crops)
     np.testing.assert_array_equal(one.targets, two.targets)
     assert one.metadata["renderers"] == ["cartoon", "vector"] and one.metadata["augment"] is True
     assert [faces.chunk_renderer(chunk, ("cartoon", "vector")) for chunk in range(3)] == ["cartoon", "vector", "cartoon"]
-    plain = synthetic.make_dataset(30, seed=6, workers=1, progress=False, renderers=("cartoon", "vector"))
+    plain = generate.make_dataset(30, seed=6, workers=1, progress=False, renderers=("cartoon", "vector"))
     assert not np.array_equal(plain.crops, one.crops)  # augmentation changed the frames...
     np.testing.assert_array_equal(plain.targets[:5], one.targets[:5])  # ...not which frames were drawn
 
@@ -112,7 +112,7 @@ def test_mixed_augmented_dataset_takes_turns_and_ignores_worker_count(monkeypatc
 @pytest.mark.parametrize("renderers", [("raycast",), ("cartoon", "raycast"), ("cartoon", "bogus"), ()])
 def test_make_dataset_refuses_renderers_it_must_not_train_on(renderers: tuple[str, ...]) -> None:
     with pytest.raises(ValueError, match="training renderers") as error:
-        synthetic.make_dataset(8, seed=1, workers=1, progress=False, renderers=renderers)
+        generate.make_dataset(8, seed=1, workers=1, progress=False, renderers=renderers)
     for name in renderers:
         if name != "cartoon":
             assert repr(name) in str(error.value)

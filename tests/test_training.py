@@ -58,7 +58,7 @@ DEFAULT_MODEL_MAX_ERROR = {"cartoon": 0.10, "vector": 0.27}
 
 @pytest.mark.parametrize("renderer", sorted(DEFAULT_MODEL_MAX_ERROR))
 def test_default_model_is_accurate_on_fresh_synthetic_faces(renderer: str) -> None:
-    from gazesite.data.synthetic import make_dataset
+    from gazesite.data.generate import make_dataset
     from gazesite.paths import default_model_dir
 
     model = load_model(default_model_dir())

@@ -109,7 +109,7 @@ def reference_crops(model: GazeModel) -> np.ndarray:
         if crops.shape[1] != model.crop_size:
             raise ModelError(f"model {model.path}: {VALIDATION_FILE} holds {crops.shape[1]}px crops, the model takes {model.crop_size}px")
         return crops
-    from gazesite.data.synthetic import make_dataset
+    from gazesite.data.generate import make_dataset
 
     return make_dataset(SYNTHETIC_REFERENCE_CROPS, seed=0, workers=1, progress=False, spec=model_spec(model)).crops
 

@@ -48,7 +48,7 @@ def gather_data(config: TrainConfig) -> Dataset:
         parts.append(part)
         sources.append({"file": Path(path).name, **summarize(part)})
     if config.synthetic:
-        from gazesite.data.synthetic import make_dataset
+        from gazesite.data.generate import make_dataset
 
         part = make_dataset(config.synthetic, config.seed, renderers=config.renderers, augment=config.augment)
         parts.append(part)
