@@ -133,8 +133,12 @@ def inspect(path: Path) -> None:
 @click.option("--smoothing", type=int, default=5, show_default=True, help="Moving-average window, in frames.")
 @click.option("--calibration-points", type=int, default=9, show_default=True, help="Dots shown when a visitor calibrates.")
 @click.option("--no-probe", is_flag=True, help="Do not ask the target at build time whether it can be framed.")
+@click.option("--collect", default=None, help="Send consenting visitors' samples to this URL (a 'gazesite collect' server).")
+@click.option("--consent", type=_PATH, default=None, help="With --collect: the consent notice (Markdown: paragraphs, emphasis, links).")
+@click.option("--study", default=None, help="The study's name, recorded with every session.")
 def build(
-    target: str, model: Path | None, out: Path, quantize: str, backend: str, smoothing: int, calibration_points: int, no_probe: bool
+    target: str, model: Path | None, out: Path, quantize: str, backend: str, smoothing: int, calibration_points: int, no_probe: bool,
+    collect: str | None, consent: Path | None, study: str | None,
 ) -> None:
     """Build a static site that overlays a live gaze heatmap on TARGET."""
     from gazesite.config import BuildConfig
@@ -149,6 +153,9 @@ def build(
         smoothing=smoothing,
         calibration_points=calibration_points,
         probe_target=not no_probe,
+        collect=collect,
+        consent=consent,
+        study=study,
     ).validate()
     from gazesite.build import build as run_build
 
@@ -232,6 +239,11 @@ def bench(
         json_out=json_out,
     )
     click.echo(format_table(run_bench(config)))
+
+
+from gazesite.collect.cli import collect  # noqa: E402  (the command group lives with its library)
+
+cli.add_command(collect)
 
 
 def main() -> None:

@@ -190,6 +190,9 @@ class BuildConfig:
     calibration_points: int = 9
     cache_dir: Path | None = None
     probe_target: bool = True
+    collect: str | None = None  # where consenting pages send their samples; None: nothing leaves the device
+    consent: Path | None = None  # the consent notice (Markdown subset) shown before the camera starts
+    study: str | None = None  # the study's name, recorded with every session
 
     def validate(self) -> BuildConfig:
         """Return self, or raise ConfigError listing every problem."""
@@ -213,6 +216,9 @@ class BuildConfig:
             )
         if out := out_problem(self.out, BUILD_OUTPUT):
             problems.append(out)
+        from gazesite.collect.page import collect_problems
+
+        problems.extend(collect_problems(self.collect, self.consent, self.study))
         if problems:
             raise ConfigError(problems)
         return self
