@@ -4,83 +4,16 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 from typing import Any
 
+from gazesite.collect.loadtest import ServerProcess, free_port
 from gazesite.collect.protocol import BATCH_FORMAT, BATCH_VERSION
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["CollectProcess", "free_port", "make_batch"]
 
 
-class CollectProcess:
-    """``python -m gazesite collect`` in a subprocess; kill() is SIGKILL, start() (re)starts it on the same port."""
-
-    def __init__(self, db: Path, origin: str, port: int | None = None, *extra: str) -> None:
-        self.db, self.origin, self.port, self.extra = Path(db), origin, port or free_port(), extra
-        self.log = self.db.with_suffix(".log")
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> CollectProcess:
-        command = [
-            sys.executable,
-            "-m",
-            "gazesite",
-            "collect",
-            "--db",
-            str(self.db),
-            "--origin",
-            self.origin,
-            "--port",
-            str(self.port),
-            *self.extra,
-        ]
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
-            )
-        deadline = time.monotonic() + 30
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gazesite collect exited with {self.process.returncode}: {self.log.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("gazesite collect did not listen within 30 s") from None
-                time.sleep(0.05)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/batches"
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def kill(self) -> None:
-        """SIGKILL: no clean-up of any kind, as a crash or the OOM killer would."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.alive():
-            assert self.process is not None
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+class CollectProcess(ServerProcess):
+    """``python -m gazesite collect`` in a subprocess (see ServerProcess), with raw HTTP requests to it."""
 
     def request(
         self, method: str, body: bytes | None = None, headers: dict[str, str] | None = None, path: str = "/batches"

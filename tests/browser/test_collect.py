@@ -6,6 +6,7 @@ by ``gazesite serve`` on another origin, Chromium with a synthetic face as its c
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
@@ -177,3 +178,115 @@ def test_batches_wait_on_the_device_while_the_server_is_down_and_survive_a_reloa
         if not collect.alive():
             collect.start()
         context.close()
+
+
+# ---------------------------------------------------------------- the sender on its own, in the same Chromium
+
+SENDER_HARNESS = """
+async (scenario) => {
+  const { Sender } = await import('./app/collect/sender.js');
+  const store = new Map(scenario.stored ?? []);
+  const storage = {
+    get length() { return store.size; },
+    key: (i) => [...store.keys()][i] ?? null,
+    getItem: (k) => (store.has(k) ? store.get(k) : null),
+    setItem: (k, v) => { if (scenario.storageFull) throw new DOMException('full', 'QuotaExceededError'); store.set(k, String(v)); },
+    removeItem: (k) => { store.delete(k); },
+  };
+  const answers = [...scenario.answers];
+  const posted = [];
+  const fetchImpl = async (url, options) => {
+    const batch = JSON.parse(options.body);
+    posted.push({ session: batch.session, sequence: batch.sequence, count: batch.samples.length, at: performance.now() });
+    const answer = answers.length > 0 ? answers.shift() : { status: 200, body: { ok: true } };
+    if (answer.status === 'network') throw new TypeError('Failed to fetch');
+    return new Response(JSON.stringify(answer.body ?? {}), { status: answer.status, headers: answer.headers ?? {} });
+  };
+  const samples = [];
+  const settings = {
+    url: 'https://collect.test/b', study: 's',
+    batch: { format: 'gazesite-batch', version: 1, intervalMs: 3600000, maxSamples: scenario.maxSamples ?? 120, maxBytes: scenario.maxBytes ?? 1048576 },
+    retry: { firstMs: 40, maxMs: 400, timeoutMs: 5000 },
+    queue: { key: 'q', maxChars: 2000000 },
+  };
+  const statuses = [];
+  const sender = new Sender({
+    settings, session: 'session-under-test-01', samples: () => samples, meta: () => ({ mode: 'frame' }),
+    onChange: (s) => statuses.push({ ...s }), storage, fetchImpl,
+  });
+  sender.start();
+  for (let i = 0; i < scenario.samples; i += 1) samples.push({ t: i, x: i, y: i, note: scenario.note ?? 'n' });
+  sender.cut();
+  const deadline = performance.now() + 10000;
+  while ((sender.status.pending > 0 || sender.sending) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  sender.stop();
+  return { posted, status: sender.status, statuses, stored: [...store.entries()] };
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def harness(study: dict[str, Any]) -> Any:
+    context = study["browser"].new_context()
+    page = context.new_page()
+    page.goto(study["site"].url)
+    wait_ready(page)
+    yield lambda **scenario: page.evaluate(SENDER_HARNESS, {"answers": [], **scenario})
+    context.close()
+
+
+def test_sender_cuts_batches_in_order_and_clears_storage_when_sent(harness: Any) -> None:
+    result = harness(samples=250, maxSamples=100)
+    assert [(p["sequence"], p["count"]) for p in result["posted"]] == [(0, 100), (1, 100), (2, 50)]
+    assert result["status"]["sentSamples"] == 250 and result["status"]["pending"] == 0 and result["stored"] == []
+
+
+def test_sender_splits_a_batch_that_would_pass_the_body_limit(harness: Any) -> None:
+    result = harness(samples=40, maxSamples=40, maxBytes=3000, note="x" * 100)
+    assert sum(p["count"] for p in result["posted"]) == 40 and max(p["count"] for p in result["posted"]) <= 20
+
+
+def test_sender_drops_a_refused_batch_and_says_why(harness: Any) -> None:
+    refused = {"status": 400, "body": {"ok": False, "error": "samples[3].x must be a finite number"}}
+    result = harness(samples=150, maxSamples=100, answers=[refused])
+    assert [p["sequence"] for p in result["posted"]] == [0, 1]  # not retried; the next batch goes on
+    assert result["status"]["rejected"] == 1 and result["status"]["sentSamples"] == 50
+    assert "400: samples[3].x must be a finite number" in result["status"]["lastError"]
+
+
+def test_sender_backs_off_and_honours_retry_after(harness: Any) -> None:
+    answers = [
+        {"status": "network"},
+        {"status": "network"},
+        {"status": 503, "headers": {"Retry-After": "1"}},
+        {"status": 200, "body": {"ok": True}},
+    ]
+    result = harness(samples=10, answers=answers)
+    times = [p["at"] for p in result["posted"]]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(result["posted"]) == 4 and all(p["sequence"] == 0 for p in result["posted"])
+    assert 20 <= gaps[0] <= 250 and 40 <= gaps[1] <= 400  # 40 ms then 80 ms, each jittered to half-full (timers may run late)
+    assert gaps[2] >= 390  # Retry-After: 1 s, capped at maxMs (400 ms)
+    assert any(s["state"] == "retrying" and "cannot be reached" in s["lastError"] for s in result["statuses"])
+    assert result["status"]["sentSamples"] == 10
+
+
+def test_sender_resends_earlier_visits_first_and_survives_full_storage(harness: Any) -> None:
+    earlier = {
+        "updated": 0,
+        "batches": [
+            {"sequence": 4, "body": '{"session":"earlier-visit-0000001","sequence":4,"samples":[{}]}', "count": 1}
+        ],
+    }
+    other_url = ["gazesite-collect:https://elsewhere.test/:x", "{}"]
+    result = harness(
+        samples=5,
+        stored=[["q:https://collect.test/b:earlier-visit-0000001", json.dumps(earlier)], other_url],
+        storageFull=True,
+    )
+    assert [(p["session"], p["sequence"]) for p in result["posted"]] == [
+        ("earlier-visit-0000001", 4),
+        ("session-under-test-01", 0),
+    ]
+    assert result["stored"] == [other_url]  # the earlier visit's key is gone; another URL's is not touched
+    assert any(s["persisted"] is False for s in result["statuses"])

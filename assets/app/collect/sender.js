@@ -41,6 +41,23 @@ export function sessionMeta(documentWithSamples, { session, study, calibration }
   };
 }
 
+/**
+ * localStorage, or where the browser blocks it (storage disabled for the site) a stand-in that keeps
+ * nothing: batches are still sent, only a reload would lose the unsent ones (the status line says so).
+ */
+export function pageStorage() {
+  try {
+    const { length } = localStorage; // throws a SecurityError when storage is blocked
+    if (Number.isInteger(length)) return localStorage;
+  } catch {
+    // fall through to the stand-in
+  }
+  return {
+    length: 0, key: () => null, getItem: () => null, removeItem: () => {},
+    setItem: () => { throw new Error('storage is blocked'); },
+  };
+}
+
 const encoder = new TextEncoder();
 const sleepMs = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
@@ -50,7 +67,7 @@ const sleepMs = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
  * `onChange(status)` hears every change of `status` (for the visible line and the test API).
  */
 export class Sender {
-  constructor({ settings, session, samples, meta, onChange = () => {}, storage = localStorage, fetchImpl = fetch.bind(globalThis) }) {
+  constructor({ settings, session, samples, meta, onChange = () => {}, storage = pageStorage(), fetchImpl = fetch.bind(globalThis) }) {
     Object.assign(this, { settings, session, samples, meta, onChange, storage, fetchImpl });
     this.prefix = `${settings.queue.key}:${settings.url}:`;
     this.key = this.prefix + session;
@@ -99,7 +116,7 @@ export class Sender {
   }
 
   /** Forget every unsent batch this browser keeps for this collect URL (the visitor declined). */
-  static discard(settings, storage = localStorage) {
+  static discard(settings, storage = pageStorage()) {
     const prefix = `${settings.queue.key}:${settings.url}:`;
     const keys = [];
     for (let i = 0; i < storage.length; i += 1) if (storage.key(i)?.startsWith(prefix)) keys.push(storage.key(i));
