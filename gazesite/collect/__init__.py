@@ -4,5 +4,6 @@
 server and, through the build's page settings, the page); ``storage`` keeps
 batches in SQLite and reads them back as samples v2 documents; ``server`` is
 the receiving HTTP server; ``page`` turns ``build --collect`` options into
-page settings and the consent notice.
+page settings and the consent notice; ``loadtest`` proves that no sample is
+lost or stored twice while the server is killed and restarted under load.
 """

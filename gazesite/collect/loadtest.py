@@ -56,6 +56,7 @@ class ServerProcess:
         self.db, self.origin, self.port, self.extra = Path(db), origin, port or free_port(), extra
         self.log = self.db.with_suffix(".log")
         self.process: subprocess.Popen[bytes] | None = None
+        self.cpu_seconds = 0.0  # CPU time of the processes that have ended (Linux; 0 elsewhere)
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         """Start and wait until it accepts connections."""
@@ -86,9 +87,18 @@ class ServerProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def process_cpu_seconds(self) -> float:
+        """CPU time (user + system) the running server process has used so far (Linux /proc; 0 elsewhere)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()  # type: ignore[union-attr]
+        except (OSError, AttributeError, IndexError):
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def kill(self) -> None:
         """SIGKILL: no clean-up of any kind, as a crash or the OOM killer would."""
         assert self.process is not None
+        self.cpu_seconds += self.process_cpu_seconds()
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
 
@@ -96,6 +106,7 @@ class ServerProcess:
         """SIGTERM (the server finishes what it holds), SIGKILL if it does not end in 15 s."""
         if self.alive():
             assert self.process is not None
+            self.cpu_seconds += self.process_cpu_seconds()
             self.process.terminate()
             try:
                 self.process.wait(timeout=15)
@@ -326,6 +337,8 @@ def run_loadtest(config: LoadConfig, workdir: Path) -> dict[str, Any]:
             "max": round(max(tally.latencies_ms, default=float("nan")), 1),
         },
         "requests": dict(sorted(tally.outcomes.items())),
+        "server_cpu_ms_per_batch": round(1000 * server.cpu_seconds / acked, 2) if acked else None,
+        "load_average": [round(x, 1) for x in os.getloadavg()],
         **counts,
     }
 
@@ -336,6 +349,7 @@ def format_report(figures: dict[str, Any]) -> str:
         f"{figures['participants']} participants for {figures['seconds']:g} s ({figures['elapsed_seconds']:g} s with the drain); {', '.join(figures['events']) or 'no kill'}",
         f"throughput: {figures['batches_per_second']} batches/s, {figures['samples_per_second']} samples/s",
         f"latency of answered requests: p50 {figures['latency_ms']['p50']} ms, p99 {figures['latency_ms']['p99']} ms, max {figures['latency_ms']['max']} ms",
+        f"server CPU: {figures['server_cpu_ms_per_batch']} ms per acknowledged batch; machine load average {figures['load_average']}",
         "requests: " + ", ".join(f"{name}: {count}" for name, count in figures["requests"].items()),
         f"batches: {figures['generated_batches']} generated, {figures['unsent_batches']} unsent at the end",
         (
