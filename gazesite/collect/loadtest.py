@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -318,7 +319,9 @@ def run_loadtest(config: LoadConfig, workdir: Path) -> dict[str, Any]:
     config = config.validate()
     server = ServerProcess(workdir / "load.db", LOAD_ORIGIN).start()
     try:
-        participants, tally, events, elapsed = asyncio.run(drive(config, server))
+        # On a thread of its own: the caller may already run an event loop (Playwright's sync API does).
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            participants, tally, events, elapsed = executor.submit(lambda: asyncio.run(drive(config, server))).result()
     finally:
         server.stop()
     counts = compare(participants, server.db)
