@@ -160,6 +160,8 @@ class Tally:
     """What the clients saw."""
 
     latencies_ms: list[float] = field(default_factory=list)  # answered 200, per request
+    steady_ms: list[float] = field(default_factory=list)  # the same, for requests sent before the first kill
+    first_kill: float = float("inf")  # monotonic time of the first SIGKILL
     outcomes: Counter[str] = field(default_factory=Counter)
     first_ack: float | None = None
     last_ack: float | None = None
@@ -241,6 +243,8 @@ async def send(participant: Participant, url: str, tally: Tally, deadline: float
             if status == 200:
                 now = time.monotonic()
                 tally.latencies_ms.append((now - began) * 1000)
+                if began < tally.first_kill:
+                    tally.steady_ms.append((now - began) * 1000)
                 tally.outcomes["200 duplicate" if answer.get("duplicate") else "200 stored"] += 1
                 tally.first_ack = tally.first_ack or now
                 tally.last_ack = now
@@ -261,11 +265,14 @@ async def send(participant: Participant, url: str, tally: Tally, deadline: float
             await asyncio.sleep(delay)
 
 
-async def kill_and_restart(server: ServerProcess, config: LoadConfig, started: float, events: list[str]) -> None:
+async def kill_and_restart(
+    server: ServerProcess, config: LoadConfig, started: float, events: list[str], tally: Tally
+) -> None:
     """SIGKILL the server at each --kill-at second and restart it --down seconds later."""
     loop = asyncio.get_running_loop()
     for at in sorted(config.kill_at):
         await asyncio.sleep(max(0.0, started + at - time.monotonic()))
+        tally.first_kill = min(tally.first_kill, time.monotonic())
         await loop.run_in_executor(None, server.kill)
         events.append(f"SIGKILL at {time.monotonic() - started:.1f} s")
         await asyncio.sleep(config.down_seconds)
@@ -285,7 +292,7 @@ async def drive(config: LoadConfig, server: ServerProcess) -> tuple[list[Partici
     tasks = [generate(p, config, started) for p in participants] + [
         send(p, server.url, tally, deadline) for p in participants
     ]
-    await asyncio.gather(kill_and_restart(server, config, started, events), *tasks)
+    await asyncio.gather(kill_and_restart(server, config, started, events, tally), *tasks)
     return participants, tally, events, time.monotonic() - started
 
 
@@ -338,6 +345,9 @@ def run_loadtest(config: LoadConfig, workdir: Path) -> dict[str, Any]:
             "p50": round(percentile(tally.latencies_ms, 0.50), 1),
             "p99": round(percentile(tally.latencies_ms, 0.99), 1),
             "max": round(max(tally.latencies_ms, default=float("nan")), 1),
+            # Requests sent before the first kill: the steady state, without the catch-up after a restart.
+            "p50_before_kill": round(percentile(tally.steady_ms, 0.50), 1),
+            "p99_before_kill": round(percentile(tally.steady_ms, 0.99), 1),
         },
         "requests": dict(sorted(tally.outcomes.items())),
         "server_cpu_ms_per_batch": round(1000 * server.cpu_seconds / acked, 2) if acked else None,
@@ -351,7 +361,11 @@ def format_report(figures: dict[str, Any]) -> str:
     lines = [
         f"{figures['participants']} participants for {figures['seconds']:g} s ({figures['elapsed_seconds']:g} s with the drain); {', '.join(figures['events']) or 'no kill'}",
         f"throughput: {figures['batches_per_second']} batches/s, {figures['samples_per_second']} samples/s",
-        f"latency of answered requests: p50 {figures['latency_ms']['p50']} ms, p99 {figures['latency_ms']['p99']} ms, max {figures['latency_ms']['max']} ms",
+        (
+            f"latency of answered requests: p50 {figures['latency_ms']['p50']} ms, p99 {figures['latency_ms']['p99']} ms, "
+            f"max {figures['latency_ms']['max']} ms; before the first kill: p50 {figures['latency_ms']['p50_before_kill']} ms, "
+            f"p99 {figures['latency_ms']['p99_before_kill']} ms"
+        ),
         f"server CPU: {figures['server_cpu_ms_per_batch']} ms per acknowledged batch; machine load average {figures['load_average']}",
         "requests: " + ", ".join(f"{name}: {count}" for name, count in figures["requests"].items()),
         f"batches: {figures['generated_batches']} generated, {figures['unsent_batches']} unsent at the end",
