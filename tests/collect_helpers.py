@@ -6,7 +6,7 @@ import http.client
 import json
 from typing import Any
 
-from gazesite.collect.loadtest import ServerProcess, free_port
+from gazesite.collect.process import ServerProcess, free_port
 from gazesite.collect.protocol import BATCH_FORMAT, BATCH_VERSION
 
 __all__ = ["CollectProcess", "free_port", "make_batch"]

@@ -199,9 +199,11 @@ class Collector:
         self.writer: Writer | None = None
 
     async def start_writer(self, app: web.Application) -> None:
+        """Start the writer thread on the application's event loop (aiohttp's on_startup)."""
         self.writer = Writer(self.storage, asyncio.get_running_loop())
 
     async def stop_writer(self, app: web.Application) -> None:
+        """Write what the writer still holds, then close the database (aiohttp's on_cleanup)."""
         if self.writer is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.writer.close)
         self.storage.close()
