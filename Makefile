@@ -1,20 +1,30 @@
 # Every target sets up what it needs; running one twice does nothing new.
-PYTHON ?= python3
+# TensorFlow 2.19 has wheels for Python 3.9-3.12: take the newest supported interpreter on the PATH.
+PYTHON ?= $(firstword $(shell command -v python3.12 python3.11 python3 2>/dev/null))
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := assets/node_modules/.installed
+# Exact versions and hashes of every Python package (`make lock` regenerates it from pyproject.toml).
+LOCK := .ci/requirements.lock
 # Reproduces models/default (see README, "The default model").
 DEFAULT_MODEL_ARGS := --synthetic 20000 --renderers cartoon,vector --augment --epochs 60 --seed 7
+NODE_TESTS := tests/js/
+JS_SOURCES := assets/app tests/js
+ESLINT := npx --prefix assets --no-install eslint --config assets/eslint.config.js
+PRETTIER := npx --prefix assets --no-install prettier --config assets/.prettierrc.json --ignore-path assets/.prettierignore
 
-.PHONY: setup build serve test bench model clean
+.PHONY: setup build serve test test-fast test-js lint fix format bench model lock clean
 
 setup: $(STAMP) $(NPM_STAMP)
 
-$(STAMP): pyproject.toml setup.py
+$(STAMP): pyproject.toml $(LOCK)
+	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null || \
+	  { echo "gazesite needs Python 3.11 or 3.12 (TensorFlow 2.19 has no wheels for others); found: $$($(PYTHON) --version 2>&1). Install python3.12 or run make PYTHON=/path/to/python3.12"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 $(NPM_STAMP): assets/package.json assets/package-lock.json
@@ -31,8 +41,31 @@ build: setup
 serve: setup
 	$(BIN)/gazesite serve dist
 
-test: setup
+# Everything: unit, slow and browser tests, and the page's own unit tests.
+test: setup test-js
 	$(BIN)/python -m pytest
+
+# The fast tier: no browser, nothing slow.
+test-fast: setup test-js
+	$(BIN)/python -m pytest -m "not browser and not slow"
+
+test-js: $(NPM_STAMP)
+	node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON --test $(NODE_TESTS)
+
+lint: setup
+	$(BIN)/ruff check gazesite tests
+	$(BIN)/ruff format --check gazesite tests
+	$(BIN)/mypy
+	$(ESLINT) $(JS_SOURCES)
+	$(PRETTIER) --check $(JS_SOURCES)
+
+fix: setup
+	$(BIN)/ruff check --fix gazesite tests
+	$(ESLINT) --fix $(JS_SOURCES)
+
+format: setup
+	$(BIN)/ruff format gazesite tests
+	$(PRETTIER) --write $(JS_SOURCES)
 
 # Figures of the Python and the in-browser pipeline, side by side, and of WebGazer on the
 # same fake camera (fetched once with npm into ~/.cache; see README, "Performance").
@@ -41,6 +74,11 @@ bench: setup
 
 model: setup
 	$(BIN)/gazesite train $(DEFAULT_MODEL_ARGS) --out models/default
+
+# Regenerate the lock after changing dependencies in pyproject.toml.
+lock: setup
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --extra test --strip-extras --no-header -o $(LOCK) pyproject.toml
 
 clean:
 	rm -rf build *.egg-info .pytest_cache

@@ -13,8 +13,10 @@ from pathlib import Path
 import click
 
 from gazesite import __version__
-from gazesite.config import BACKENDS, QUANTIZATIONS
-from gazesite.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS
+from gazesite.collect.cli import collect as collect_command
+from gazesite.config import BACKENDS, QUANTIZATIONS, TFJS_BACKENDS
+from gazesite.data.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS
+from gazesite.report.command import report as report_command
 
 _PATH = click.Path(path_type=Path)
 _RENDERERS_HELP = f"Who draws the synthetic faces, comma-separated: {', '.join(TRAINING_RENDERERS)}; chunks take turns."
@@ -47,8 +49,8 @@ def dataset_synth(count: int, seed: int, out: Path, renderers: str, augment: boo
     from gazesite.config import SynthConfig, parse_renderers
 
     config = SynthConfig(count=count, out=out, seed=seed, renderers=parse_renderers(renderers), augment=augment).validate()
-    from gazesite.model.dataset import save_dataset
-    from gazesite.synthetic import make_dataset
+    from gazesite.data.dataset import save_dataset
+    from gazesite.data.synthetic import make_dataset
 
     data = make_dataset(config.count, config.seed, renderers=config.renderers, augment=config.augment)
     save_dataset(data, out)
@@ -62,7 +64,7 @@ def dataset_info(path: Path) -> None:
     """Check a dataset file and print what it holds."""
     import json
 
-    from gazesite.model.dataset import load_dataset, summarize
+    from gazesite.data.dataset import load_dataset, summarize
 
     data = load_dataset(path)
     click.echo(json.dumps({**summarize(data), "metadata": data.metadata}, indent=2))
@@ -103,7 +105,7 @@ def convert(model: Path, out: Path, quantize: str, shard_size: int) -> None:
     from gazesite.config import ConvertConfig
 
     config = ConvertConfig(model=model, out=out, quantize=quantize, shard_size=shard_size).validate()
-    from gazesite.convert import convert as run_conversion
+    from gazesite.model.convert import convert as run_conversion
 
     report = run_conversion(config)
     click.echo(
@@ -125,7 +127,7 @@ def inspect(path: Path) -> None:
 
 
 @cli.command()
-@click.option("--target", required=True, help="The http(s) URL of the page to overlay.")
+@click.option("--target", required=True, help="The http(s) URL of the page to overlay, a local site folder (same-origin mode) or a PNG/JPEG/WebP image (snapshot mode).")
 @click.option("--model", type=_PATH, default=None, help="gazesite or TF.js model directory  [default: the shipped model]")
 @click.option("--out", type=_PATH, default=Path("dist"), show_default=True, help="Site folder to write.")
 @click.option("--quantize", default="uint8", show_default=True, help=f"Weight type: {', '.join(QUANTIZATIONS)}.")
@@ -133,17 +135,24 @@ def inspect(path: Path) -> None:
 @click.option("--smoothing", type=int, default=5, show_default=True, help="Moving-average window, in frames.")
 @click.option("--calibration-points", type=int, default=9, show_default=True, help="Dots shown when a visitor calibrates.")
 @click.option("--no-probe", is_flag=True, help="Do not ask the target at build time whether it can be framed.")
+@click.option("--snapshot", is_flag=True, help="Capture the URL with Chromium now and show the capture (gaze in document px; no framing needed).")
+@click.option("--widths", default=None, help="With --snapshot: widths to capture, comma-separated  [default: 1280,1920]")
+@click.option("--study", default=None, help="A study name that every sample export carries.")
 @click.option("--collect", default=None, help="Send consenting visitors' samples to this URL (a 'gazesite collect' server).")
 @click.option("--consent", type=_PATH, default=None, help="With --collect: the consent notice (Markdown: paragraphs, emphasis, links).")
-@click.option("--study", default=None, help="The study's name, recorded with every session.")
 def build(
     target: str, model: Path | None, out: Path, quantize: str, backend: str, smoothing: int, calibration_points: int, no_probe: bool,
-    collect: str | None, consent: Path | None, study: str | None,
+    snapshot: bool, widths: str | None, study: str | None, collect: str | None, consent: Path | None,
 ) -> None:
     """Build a static site that overlays a live gaze heatmap on TARGET."""
     from gazesite.config import BuildConfig
+    from gazesite.errors import ConfigError
     from gazesite.paths import default_model_dir
+    from gazesite.study.snapshot import parse_widths
 
+    parsed_widths = parse_widths(widths) if widths is not None else None
+    if widths is not None and parsed_widths is None:
+        raise ConfigError([f"--widths {widths!r}: expected widths in px separated by commas, as in 1280,1920"])
     config = BuildConfig(
         target=target,
         model=model or default_model_dir(),
@@ -153,11 +162,13 @@ def build(
         smoothing=smoothing,
         calibration_points=calibration_points,
         probe_target=not no_probe,
+        snapshot=snapshot,
+        widths=parsed_widths,
+        study=study,
         collect=collect,
         consent=consent,
-        study=study,
     ).validate()
-    from gazesite.build import build as run_build
+    from gazesite.site.build import build as run_build
 
     run_build(config)
     click.echo(f"built {out}/ for {target}; serve it with: gazesite serve {out}")
@@ -169,7 +180,7 @@ def build(
 @click.option("--host", default="localhost", show_default=True, help="Interface to listen on.")
 def serve(directory: Path, port: int, host: str) -> None:
     """Serve a built site on http://localhost (a secure context: the camera works)."""
-    from gazesite.serve import make_server
+    from gazesite.site.serve import make_server
 
     server = make_server(directory, port, host)
     click.echo(f"serving {directory} at http://{host}:{server.server_address[1]}/ (Ctrl+C stops)", err=False)
@@ -186,7 +197,7 @@ def serve(directory: Path, port: int, host: str) -> None:
 @click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True, help="Passes over the frames.")
 @click.option("--live-seconds", type=click.FloatRange(min=1), default=15.0, show_default=True, help="Length of each fake-camera run.")
 @click.option("--live-rounds", type=click.IntRange(min=1), default=2, show_default=True, help="Fake-camera runs per side (medians are reported).")
-@click.option("--backend", "backends", multiple=True, type=click.Choice(["wasm", "cpu", "webgl"]), help="Backends to time (repeatable)  [default: all]")
+@click.option("--backend", "backends", multiple=True, type=click.Choice(TFJS_BACKENDS), help="Backends to time (repeatable)  [default: all]")
 @click.option("--accuracy", is_flag=True, help="Measure accuracy on unseen synthetic people instead of speed.")
 @click.option("--people", type=click.IntRange(min=1, max=100), default=6, show_default=True, help="With --accuracy: unseen people per renderer.")
 @click.option("--renderers", default="cartoon,vector,raycast", show_default=True, help="With --accuracy: face renderers, comma-separated.")
@@ -212,7 +223,7 @@ def bench(
 ) -> None:
     """Measure the Python and the in-browser pipeline side by side (or, with --accuracy, calibrated accuracy)."""
     if accuracy:
-        from gazesite.accuracy import AccuracyConfig, format_accuracy, run_accuracy
+        from gazesite.bench.accuracy import AccuracyConfig, format_accuracy, run_accuracy
         from gazesite.config import accuracy_points
 
         config = AccuracyConfig(
@@ -226,7 +237,7 @@ def bench(
         )
         click.echo(format_accuracy(run_accuracy(config)))
         return
-    from gazesite.bench import BACKENDS, BenchConfig, format_table, run_bench
+    from gazesite.bench.speed import BACKENDS, BenchConfig, format_table, run_bench
 
     config = BenchConfig(
         frames=frames,
@@ -241,9 +252,9 @@ def bench(
     click.echo(format_table(run_bench(config)))
 
 
-from gazesite.collect.cli import collect  # noqa: E402  (the command group lives with its library)
-
-cli.add_command(collect)
+# gazesite report lives in its own package; registering it here keeps this module thin.
+cli.add_command(report_command)
+cli.add_command(collect_command)
 
 
 def main() -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from gazesite.calibration.dots import MAX_POINTS, MIN_POINTS
+from gazesite.data.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS, renderer_problems
 from gazesite.errors import ConfigError
-from gazesite.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS, renderer_problems
 from gazesite.staging import BUILD_OUTPUT, CONVERSION_OUTPUT, MODEL_OUTPUT, out_problem
 
 QUANTIZATIONS = ("none", "float16", "uint16", "uint8")
@@ -117,7 +117,9 @@ class ConvertConfig:
         return self
 
 
-BACKENDS = ("auto", "wasm", "webgl", "cpu")
+#: The TF.js backends the page can run, in the order "auto" tries them (wasm is fastest for a small CNN).
+TFJS_BACKENDS = ("wasm", "webgl", "cpu")
+BACKENDS = ("auto", *TFJS_BACKENDS)
 _MAX_URL_LENGTH = 2048
 #: A host a Content-Security-Policy source can name: Chromium refuses '_', non-ASCII and IPv6 literals there.
 _CSP_HOST = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?")
@@ -190,16 +192,21 @@ class BuildConfig:
     calibration_points: int = 9
     cache_dir: Path | None = None
     probe_target: bool = True
+    snapshot: bool = False  # capture the URL at build time instead of framing it (study mode)
+    widths: tuple[int, ...] | None = None  # snapshot widths; None: the default ones
+    study: str | None = None  # a name every sample export carries
     collect: str | None = None  # where consenting pages send their samples; None: nothing leaves the device
     consent: Path | None = None  # the consent notice (Markdown subset) shown before the camera starts
-    study: str | None = None  # the study's name, recorded with every session
 
     def validate(self) -> BuildConfig:
         """Return self, or raise ConfigError listing every problem."""
-        problems = []
-        problem = target_url_problem(self.target)
+        from gazesite.study.target import study_problems, target_kind
+
+        problems = study_problems(self.target, self.snapshot, self.widths, self.study, self.out)
+        problem = target_url_problem(self.target) if target_kind(self.target) == "url" else None
         if problem:
-            problems.append(f"--target {self.target!r}: {problem}")
+            local = " (or an existing site folder, or a PNG/JPEG/WebP image)" if "://" not in self.target else ""
+            problems.append(f"--target {self.target!r}: {problem}{local}")
         if not self.model.exists():
             problems.append(
                 f"--model {self.model}: does not exist (expected a gazesite or TF.js model directory, a Keras .h5/.keras file or a SavedModel)"
@@ -218,7 +225,7 @@ class BuildConfig:
             problems.append(out)
         from gazesite.collect.page import collect_problems
 
-        problems.extend(collect_problems(self.collect, self.consent, self.study))
+        problems.extend(collect_problems(self.collect, self.consent))
         if problems:
             raise ConfigError(problems)
         return self

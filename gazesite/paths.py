@@ -8,6 +8,7 @@ inside packages.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -35,3 +36,9 @@ def assets_dir() -> Path:
 def default_model_dir() -> Path:
     """Return the shipped default model's folder."""
     return data_root() / "models" / "default"
+
+
+def default_cache_dir() -> Path:
+    """Return where converted models are cached between builds."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gazesite"

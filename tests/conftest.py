@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
-from gazesite import synthetic
+from gazesite.data import synthetic
+
+from .helpers import to_rgba
+
+BROWSER_TESTS = Path(__file__).parent / "browser"
 
 
-def to_rgba(rgb: np.ndarray) -> np.ndarray:
-    """Turn an RGB uint8 image into the RGBA layout browsers hand to the pipeline."""
-    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2RGBA)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under tests/browser/ as `browser`, so `-m "not browser"` is the fast tier without a list to keep."""
+    for item in items:
+        if BROWSER_TESTS in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

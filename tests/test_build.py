@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import html.parser
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -15,22 +13,17 @@ import pytest
 
 from gazesite.errors import GazesiteError
 from gazesite.paths import default_model_dir
-from gazesite.probe import framing_verdict
-from gazesite.vendor import gather_vendor, subresource_integrity
+from gazesite.site.probe import framing_verdict
+from gazesite.site.vendor import gather_vendor, subresource_integrity
 
-from .test_cli import assert_one_line_error, gazesite
+from .helpers import assert_one_line_error, env_with_cache, folder_digest, gazesite, run_build
 
 TARGET = "https://example.org/page?x=1"
 
 
 @pytest.fixture(scope="module")
 def cache_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    return {**os.environ, "XDG_CACHE_HOME": str(tmp_path_factory.mktemp("cache"))}
-
-
-def run_build(env: dict[str, str], out: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "gazesite", "build", "--no-probe", "--out", str(out), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    return env_with_cache(tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +32,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, cache_env: dict[str, str]) ->
     result = run_build(cache_env, out, "--target", TARGET)
     assert result.returncode == 0, result.stderr
     return out
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 class TagCollector(html.parser.HTMLParser):
@@ -71,7 +60,7 @@ def parse(page: Path) -> TagCollector:
 
 
 def test_site_layout(site: Path) -> None:
-    files = set(snapshot(site))
+    files = set(folder_digest(site))
     assert {"index.html", "build.json", "model/model.json", "cascade/haarcascade_frontalface_default.xml", "app/main.js"} <= files
     vendor = {f for f in files if f.startswith("vendor/")}
     assert vendor == {
@@ -112,7 +101,7 @@ def test_csp_allows_own_origin_and_frames_only_the_target(site: Path) -> None:
 
 
 def test_page_settings_carry_the_pipeline_constants(site: Path) -> None:
-    from gazesite.pipeline import pipeline_constants
+    from gazesite.track.pipeline import pipeline_constants
 
     config = json.loads(parse(site / "index.html").script_texts[0])
     assert config["pipeline"] == pipeline_constants()
@@ -125,7 +114,7 @@ def test_page_settings_carry_the_pipeline_constants(site: Path) -> None:
 def test_two_builds_are_byte_identical(site: Path, tmp_path: Path, cache_env: dict[str, str]) -> None:
     result = run_build(cache_env, tmp_path / "again", "--target", TARGET)
     assert result.returncode == 0, result.stderr
-    assert snapshot(tmp_path / "again") == snapshot(site)
+    assert folder_digest(tmp_path / "again") == folder_digest(site)
 
 
 def test_cached_build_does_not_import_tensorflow(site: Path, tmp_path: Path, cache_env: dict[str, str]) -> None:
@@ -185,13 +174,13 @@ def test_quote_and_script_laden_target_is_rendered_inert(tmp_path: Path, cache_e
 def test_failed_build_leaves_previous_dist_byte_identical(site: Path, tmp_path: Path, cache_env: dict[str, str]) -> None:
     out = tmp_path / "dist"
     shutil.copytree(site, out)
-    before = snapshot(out)
+    before = folder_digest(out)
     broken = tmp_path / "broken-model"
     broken.mkdir()
     (broken / "model.json").write_text('{"format": "layers-model", "weightsManifest": [{"paths": ["gone.bin"]}]}')
     result = run_build(cache_env, out, "--target", TARGET, "--model", str(broken))
     assert_one_line_error(result, "gone.bin", "missing")
-    assert snapshot(out) == before
+    assert folder_digest(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken-model", "dist"]  # no staging folder left
 
 
@@ -332,7 +321,7 @@ def test_tfjs_weight_paths_that_leave_the_folder_are_refused_by_build_and_inspec
 
 
 def test_a_target_that_breaks_the_probe_still_builds_with_a_warning(tmp_path: Path, cache_env: dict[str, str], site: Path) -> None:
-    from . import servers
+    from .helpers import servers
 
     server = servers.RawServer(servers.bad_status_line)
     try:
@@ -351,7 +340,7 @@ def csp_directives(page: Path) -> dict[str, list[str]]:
 
 
 def test_a_redirecting_target_is_framed_from_every_origin_on_its_way(tmp_path: Path, cache_env: dict[str, str], site: Path) -> None:
-    from . import servers
+    from .helpers import servers
 
     server = servers.RedirectServer()
     try:

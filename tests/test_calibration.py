@@ -97,7 +97,7 @@ HELD_OUT = 20
 
 def _samples(frames: list[Any], outputs: Any) -> list[CalibrationSample]:
     """Calibration samples as the page computes them: the pipeline's eye band, the shipped model's trunk, features and gaze."""
-    from gazesite.pipeline import process_frame
+    from gazesite.track.pipeline import process_frame
 
     found = [(result, frame.target) for frame in frames if (result := process_frame(frame.frame)).crop is not None]
     trunk, features, gaze = outputs.predict(np.stack([r.crop for r, _ in found])[..., None].astype(np.float32) / 255, verbose=0)
@@ -109,8 +109,8 @@ def shipped() -> tuple[Any, Any]:
     """The shipped model seen as the page sees it (trunk, penultimate activations, gaze), and its head for fine-tuning."""
     from gazesite.calibration.finetune import Head
     from gazesite.model import load_model
+    from gazesite.model.tf_env import import_keras
     from gazesite.paths import default_model_dir
-    from gazesite.tf_env import import_keras
 
     keras = import_keras()
     model = load_model(default_model_dir()).keras_model
@@ -127,7 +127,7 @@ def test_nine_dots_calibrate_unseen_people(renderer: str, shipped: tuple[Any, An
     maths are held equal to these in the browser tests (tests/browser/test_parity.py,
     test_calibration.py).
     """
-    from gazesite import faces
+    from gazesite.data import faces
 
     rng = np.random.default_rng(5)
     targets = [(float(x), float(y)) for x, y in rng.uniform(0.05, 0.95, (HELD_OUT, 2))]

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from gazesite.model.dataset import Dataset, save_dataset
+from gazesite.data.dataset import Dataset, save_dataset
 
-
-def gazesite(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the CLI exactly as a user would."""
-    return subprocess.run([sys.executable, "-m", "gazesite", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("Error: ")
-    for fragment in fragments:
-        assert fragment in lines[0]
+from .helpers import assert_one_line_error, gazesite
 
 
 def test_help_lists_the_commands() -> None:
@@ -132,8 +117,8 @@ def test_init_model_must_exist(tmp_path: Path) -> None:
 
 def test_fine_tuning_records_where_it_started(tiny_model_dir: Path, tmp_path: Path) -> None:
     from gazesite.config import TrainConfig
+    from gazesite.data.synthetic import make_dataset
     from gazesite.model.training import train
-    from gazesite.synthetic import make_dataset
 
     data = tmp_path / "d.json.gz"
     save_dataset(make_dataset(48, seed=21, workers=1, progress=False), data)
@@ -182,7 +167,7 @@ def test_out_recognises_earlier_output_of_the_same_command(tiny_model_dir: Path,
 def test_training_refuses_string_targets(tmp_path: Path) -> None:
     import numpy as np
 
-    from gazesite.model.dataset import dataset_to_json
+    from gazesite.data.dataset import dataset_to_json
 
     obj = dataset_to_json(Dataset(np.zeros((16, 50, 50), np.uint8), np.full((16, 2), 0.5)))
     obj["targets"] = [[str(x), str(y)] for x, y in obj["targets"]]

@@ -12,8 +12,8 @@ import pytest
 
 from gazesite.collect.page import render_consent
 
-from .test_build import TagCollector, parse, run_build, snapshot
-from .test_cli import assert_one_line_error
+from .helpers import assert_one_line_error, folder_digest, run_build
+from .test_build import TagCollector, parse
 
 TARGET = "https://example.org/page"
 COLLECT = "https://collect.example.net/gazesite/batches?x=1"
@@ -52,16 +52,19 @@ def test_page_settings_carry_the_collect_url_and_protocol(collecting_site: Path)
 
     config = config_of(parse(collecting_site / "index.html"))
     collect = config["collect"]
-    assert (
-        collect["url"] == COLLECT
-        and collect["origin"] == "https://collect.example.net"
-        and collect["study"] == "pilot-2"
-    )
+    assert collect["url"] == COLLECT and collect["origin"] == "https://collect.example.net" and collect["study"] == "pilot-2"
     assert collect["batch"]["format"] == BATCH_FORMAT and collect["batch"]["version"] == BATCH_VERSION
     assert collect["batch"]["maxBytes"] == MAX_BODY_BYTES
-    assert config["study"] == "pilot-2"
+    assert config["study"]["name"] == "pilot-2"
     manifest = json.loads((collecting_site / "build.json").read_text())
-    assert manifest["collect"] == COLLECT and manifest["study"] == "pilot-2"
+    assert manifest["collect"] == COLLECT and manifest["study"]["study"] == "pilot-2"
+
+
+def test_the_server_takes_every_study_name_a_build_takes() -> None:
+    from gazesite.collect.protocol import STUDY_PATTERN
+    from gazesite.study.target import STUDY_NAME
+
+    assert STUDY_NAME is STUDY_PATTERN
 
 
 def test_the_default_notice_says_what_is_sent_and_that_images_never_are(collecting_site: Path) -> None:
@@ -78,9 +81,7 @@ def test_the_default_notice_says_what_is_sent_and_that_images_never_are(collecti
         assert words in notice, words
     tags = parse(collecting_site / "index.html").tags
     buttons = {a.get("id"): a for t, a in tags if t == "button"}
-    assert (
-        "disabled" in buttons["consent-accept"] and "disabled" in buttons["consent-decline"]
-    )  # until the code listens
+    assert "disabled" in buttons["consent-accept"] and "disabled" in buttons["consent-decline"]  # until the code listens
     assert any(a.get("id") == "collect-status" for _, a in tags)
 
 
@@ -93,12 +94,10 @@ def test_a_build_without_collect_has_no_notice_and_sends_nothing(tmp_path: Path,
     assert config_of(page)["collect"] is None and csp_of(page)["connect-src"] == ["'self'", "data:"]
 
 
-def test_two_collecting_builds_are_byte_identical(
-    collecting_site: Path, tmp_path: Path, cache_env: dict[str, str]
-) -> None:
+def test_two_collecting_builds_are_byte_identical(collecting_site: Path, tmp_path: Path, cache_env: dict[str, str]) -> None:
     result = run_build(cache_env, tmp_path / "again", "--target", TARGET, "--collect", COLLECT, "--study", "pilot-2")
     assert result.returncode == 0, result.stderr
-    assert snapshot(tmp_path / "again") == snapshot(collecting_site)
+    assert folder_digest(tmp_path / "again") == folder_digest(collecting_site)
 
 
 HOSTILE_CONSENT = """# Consent <script>alert(1)</script>
@@ -134,11 +133,7 @@ def test_a_hostile_consent_file_renders_as_text_and_safe_links(tmp_path: Path, c
     notice = text.split('<div id="consent-text">')[1].split('<p class="consent-destination">')[0]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in notice and "&lt;img src=x onerror=alert(2)&gt;" in notice
     assert "click" in notice and "javascript:" in notice  # shown as text, not as a link
-    assert (
-        "<strong>bold &lt;b&gt;in&lt;/b&gt; bold</strong>" in notice
-        and "<em>em</em>" in notice
-        and "<em>em2</em>" in notice
-    )
+    assert "<strong>bold &lt;b&gt;in&lt;/b&gt; bold</strong>" in notice and "<em>em</em>" in notice and "<em>em2</em>" in notice
     assert "snake_case_word" in notice and "{{ config }}" in notice
 
 
@@ -185,9 +180,7 @@ def test_bad_collect_options_are_one_line_errors_and_write_nothing(
     assert not (tmp_path / "out").exists()
 
 
-def test_local_collect_urls_may_be_plain_http_and_idn_hosts_are_punycoded(
-    tmp_path: Path, cache_env: dict[str, str]
-) -> None:
+def test_local_collect_urls_may_be_plain_http_and_idn_hosts_are_punycoded(tmp_path: Path, cache_env: dict[str, str]) -> None:
     result = run_build(cache_env, tmp_path / "d", "--target", TARGET, "--collect", "https://bücher.example/c")
     assert result.returncode == 0, result.stderr
     page = parse(tmp_path / "d" / "index.html")

@@ -11,9 +11,7 @@ from gazesite.collect.loadtest import LoadConfig, format_report, loopback_addres
 
 @pytest.mark.slow
 def test_no_sample_is_lost_or_duplicated_across_a_sigkill(tmp_path: Path) -> None:
-    figures = run_loadtest(
-        LoadConfig(participants=20, seconds=10, kill_at=(5.0,), down_seconds=1.5, drain_seconds=30), tmp_path
-    )
+    figures = run_loadtest(LoadConfig(participants=20, seconds=10, kill_at=(5.0,), down_seconds=1.5, drain_seconds=30), tmp_path)
     print(format_report(figures))
     assert [event.split(" at ")[0] for event in figures["events"]] == ["SIGKILL", "restarted"]
     assert any(name.startswith("no answer") for name in figures["requests"]), figures["requests"]  # the kill was felt

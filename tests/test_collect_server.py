@@ -17,7 +17,7 @@ from gazesite.collect.protocol import MAX_BODY_BYTES
 from gazesite.collect.server import RateLimiter
 from gazesite.collect.storage import database_counts, read_sessions
 
-from .collect_helpers import CollectProcess, make_batch
+from .helpers.collect import CollectProcess, make_batch
 
 ORIGIN = "http://localhost:8123"
 
@@ -25,9 +25,7 @@ ORIGIN = "http://localhost:8123"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CollectProcess]:
     # A generous rate limit: these tests send many requests from one address; the limit has its own test.
-    process = CollectProcess(
-        tmp_path_factory.mktemp("collect") / "gaze.db", ORIGIN, None, "--rate", "1000", "--burst", "1000"
-    ).start()
+    process = CollectProcess(tmp_path_factory.mktemp("collect") / "gaze.db", ORIGIN, None, "--rate", "1000", "--burst", "1000").start()
     yield process
     process.stop()
 
@@ -75,9 +73,7 @@ def test_cors_answers_only_the_allowed_origin(alive: CollectProcess) -> None:
     preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
     status, headers, _ = alive.request("OPTIONS", headers={"Origin": ORIGIN, **preflight})
     assert status == 204 and headers["access-control-allow-origin"] == ORIGIN
-    assert (
-        headers["access-control-allow-methods"] == "POST" and headers["access-control-allow-headers"] == "Content-Type"
-    )
+    assert headers["access-control-allow-methods"] == "POST" and headers["access-control-allow-headers"] == "Content-Type"
     for origin in ("http://evil.example", "http://localhost:8124", "null"):
         status, headers, answer = alive.request("OPTIONS", headers={"Origin": origin, **preflight})
         assert status == 403 and "access-control-allow-origin" not in headers, (origin, headers)
@@ -199,9 +195,7 @@ def test_a_post_from_another_origin_is_refused(origin: str | None, alive: Collec
     assert session not in {s["session"] for s in read_sessions(alive.db)}
 
 
-@pytest.mark.parametrize(
-    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "image/png"]
-)
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "image/png"])
 def test_other_content_types_are_refused(content_type: str, alive: CollectProcess) -> None:
     status, _, answer = alive.post(make_batch(session="ctype-0123456789abcd"), content_type=content_type)
     assert status == 415, answer
@@ -265,9 +259,7 @@ def test_the_rate_limiter_refills_and_forgets_idle_clients() -> None:
 
 
 def collect_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gazesite", "collect", *args], check=False, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, "-m", "gazesite", "collect", *args], check=False, capture_output=True, text=True, timeout=60)
 
 
 @pytest.mark.parametrize(
@@ -281,9 +273,7 @@ def collect_cli(*args: str) -> subprocess.CompletedProcess[str]:
 )
 def test_bad_options_are_one_line_errors(args: list[str], message: str, tmp_path: Path) -> None:
     result = collect_cli("--db", str(tmp_path / "x.db"), *args)
-    assert result.returncode != 0 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1, (
-        result.stderr
-    )
+    assert result.returncode != 0 and message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (tmp_path / "x.db").exists()
 
 

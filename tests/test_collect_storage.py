@@ -23,7 +23,7 @@ from gazesite.collect.storage import (
     read_sessions,
 )
 
-from .collect_helpers import make_batch
+from .helpers.collect import make_batch
 
 
 def batch(**changes: object):
@@ -53,9 +53,7 @@ def test_sessions_read_back_in_sequence_order_as_samples_v2(tmp_path: Path) -> N
     session = "ordered-0123456789abc"
     batches = [make_batch(session=session, sequence=s, count=2, t0=1000.0 * s) for s in (2, 0, 3, 1)]
     batches[3]["meta"]["calibration"] = {"method": "eyes", "checkError": 0.07, "rawError": 0.31, "points": 9}
-    batches[3]["meta"]["pages"] = [
-        {"id": "snapshot-1280", "width": 1280, "height": 4000, "image": "snapshots/1280.png"}
-    ]
+    batches[3]["meta"]["pages"] = [{"id": "snapshot-1280", "width": 1280, "height": 4000, "image": "snapshots/1280.png"}]
     batches[2]["meta"]["pages"] = [{"id": "snapshot-800", "width": 800, "height": 5000, "image": None}]
     storage.store([validate_batch(b) for b in batches])
     storage.store([batch(session="later-0123456789abcde", sequence=0, study=None)])
@@ -67,10 +65,7 @@ def test_sessions_read_back_in_sequence_order_as_samples_v2(tmp_path: Path) -> N
     expected = [s for b in sorted(batches, key=lambda b: b["sequence"]) for s in b["samples"]]
     assert [s["t"] for s in first["samples"]] == [s["t"] for s in expected]
     # v1 samples gain the v2 fields as samples v2 tells readers to fill them.
-    assert all(
-        s["raw"] == [s["x"], s["y"]] and s["doc"] is None and s["page"] is None and s["element"] is None
-        for s in first["samples"]
-    )
+    assert all(s["raw"] == [s["x"], s["y"]] and s["doc"] is None and s["page"] is None and s["element"] is None for s in first["samples"])
     assert [{k: s[k] for k in e} for s, e in zip(first["samples"], expected, strict=True)] == expected
     # The latest batch's metadata wins; pages of every batch are kept.
     assert first["calibration"] is None  # sequence 3 (the latest) carries none
@@ -85,10 +80,7 @@ def test_gaps_are_reported_not_filled(tmp_path: Path) -> None:
     storage.close()
     (session,) = read_sessions(tmp_path / "gaze.db")
     assert session["collected"]["missingBatches"] == 1_000_001 - 3
-    assert (
-        session["collected"]["missingSequences"][:3] == [1, 2, 4]
-        and len(session["collected"]["missingSequences"]) == 100
-    )
+    assert session["collected"]["missingSequences"][:3] == [1, 2, 4] and len(session["collected"]["missingSequences"]) == 100
 
 
 def test_export_writes_one_file_per_session_all_or_nothing(tmp_path: Path) -> None:
@@ -146,9 +138,7 @@ def test_reading_a_missing_database_is_one_line(tmp_path: Path) -> None:
         text=True,
         check=False,
     )
-    assert (
-        result.returncode != 0 and "no such database" in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    )
+    assert result.returncode != 0 and "no such database" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "none.db").exists() and not (tmp_path / "o").exists()
 
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from gazesite.config import ConvertConfig
-from gazesite.convert import convert
 from gazesite.model import load_model
+from gazesite.model.convert import convert
 
 #: Largest allowed |difference| between the reloaded TF.js model and the float
 #: Keras model, in screen fractions. uint8 affine quantization of ~50k weights
@@ -51,7 +51,7 @@ def test_conversion_for_each_quantization(tiny_model_dir: Path, tmp_path: Path, 
 def test_golden_file_replays_in_python(tiny_model_dir: Path, tmp_path: Path) -> None:
     import tensorflowjs as tfjs
 
-    from gazesite.pipeline import crops_to_input
+    from gazesite.track.pipeline import crops_to_input
 
     out = tmp_path / "tfjs"
     convert(ConvertConfig(model=tiny_model_dir, out=out, quantize="uint8"))

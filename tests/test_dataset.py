@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gazesite.data.dataset import Dataset, dataset_to_json, load_dataset, save_dataset
 from gazesite.errors import DatasetError
-from gazesite.model.dataset import Dataset, dataset_to_json, load_dataset, save_dataset
 
 
 def sample_dataset(n: int = 5) -> Dataset:
@@ -131,7 +131,7 @@ def test_hostile_json_is_a_named_problem(tmp_path: Path, content: bytes, message
 
 
 def test_deeply_nested_dataset_is_one_line_on_the_command_line(tmp_path: Path) -> None:
-    from .test_cli import assert_one_line_error, gazesite
+    from .helpers import assert_one_line_error, gazesite
 
     path = tmp_path / "deep.json"
     path.write_text("[" * 100_000 + "]" * 100_000)

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from gazesite import faces, synthetic
-from gazesite.faces import augment, geometry
-from gazesite.pipeline import process_frame
+from gazesite.data import faces, synthetic
+from gazesite.data.faces import augment, geometry
+from gazesite.track.pipeline import process_frame
 
 ALL = faces.RENDERER_NAMES
 

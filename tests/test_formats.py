@@ -14,13 +14,12 @@ import numpy as np
 import pytest
 
 from gazesite.config import ConvertConfig
-from gazesite.convert import convert
+from gazesite.data.dataset import Dataset, save_dataset
 from gazesite.model import load_model
-from gazesite.model.dataset import Dataset, save_dataset
+from gazesite.model.convert import convert
 from gazesite.model.inspection import inspect_model
 
-from . import own_models
-from .test_cli import assert_one_line_error, gazesite
+from .helpers import assert_one_line_error, gazesite, own_models
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +56,7 @@ def test_accepted_formats_convert(models: Path, name: str, make: Callable[[Path]
 def test_keras3_rebuild_predicts_like_the_original(models: Path) -> None:
     import keras
 
-    from gazesite.pipeline import crops_to_input
+    from gazesite.track.pipeline import crops_to_input
 
     path = own_models.keras3_file(models / "k3-check.keras")
     crops = own_models.random_crops(5, 50)

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from gazesite.errors import GazesiteError
-from gazesite.probe import MAX_REDIRECTS, PROBE_TOTAL_SECONDS, probe_target
-from gazesite.serve import make_server
+from gazesite.site.probe import MAX_REDIRECTS, PROBE_TOTAL_SECONDS, probe_target
+from gazesite.site.serve import make_server
 from gazesite.staging import staged_directory
 
-from . import servers
+from .helpers import servers
 
 
 def test_failed_swap_keeps_the_previous_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from gazesite.pipeline import PIPELINE, crops_to_input, detect_faces, pick_face, pipeline_constants, process_frame, to_gray
+from gazesite.track.pipeline import PIPELINE, crops_to_input, detect_faces, pick_face, pipeline_constants, process_frame, to_gray
 
 
 def test_astronaut_face_is_found_and_cropped(astronaut_rgba: np.ndarray) -> None:

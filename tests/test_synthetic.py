@@ -8,9 +8,8 @@ import itertools
 import numpy as np
 import pytest
 
-from gazesite import faces, synthetic
-from gazesite.model.dataset import Dataset
-from gazesite.pipeline import process_frame
+from gazesite.data import faces, synthetic
+from gazesite.data.dataset import Dataset
 
 
 def test_same_seed_same_frames_and_labels() -> None:

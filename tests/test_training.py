@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gazesite.data.dataset import load_dataset
 from gazesite.model import load_model
-from gazesite.model.dataset import load_dataset
 from gazesite.model.training import split_blocks
 
 
@@ -58,8 +58,8 @@ DEFAULT_MODEL_MAX_ERROR = {"cartoon": 0.10, "vector": 0.27}
 
 @pytest.mark.parametrize("renderer", sorted(DEFAULT_MODEL_MAX_ERROR))
 def test_default_model_is_accurate_on_fresh_synthetic_faces(renderer: str) -> None:
+    from gazesite.data.synthetic import make_dataset
     from gazesite.paths import default_model_dir
-    from gazesite.synthetic import make_dataset
 
     model = load_model(default_model_dir())
     fresh = make_dataset(256, seed=987654, workers=1, progress=False, renderers=(renderer,))

@@ -1,26 +1,30 @@
 // Entry point: wires the modules together and exposes window.gazesite.
 
-import { backendOrder, readConfig, requestedBackend } from './config.js';
+import { backendOrder, readConfig, requestedBackend } from './load/config.js';
 import { Calibrator, ERROR_DEFINITION, screenSize } from './calibrate/flow.js';
 import { eyeFeatureCount, layoutOf } from './calibrate/eyes.js';
 import { readHead } from './calibrate/finetune.js';
 import { CalibrationOverlay } from './calibrate/overlay.js';
 import { CalibrationStore } from './calibrate/store.js';
-import { Camera } from './camera.js';
+import { Camera } from './track/camera.js';
 import { CONSENT_MESSAGES, CollectStatus, ConsentGate } from './collect/consent.js';
-import { Sender, newSessionId, sessionMeta } from './collect/sender.js';
-import { Dataset } from './dataset.js';
-import { downloadText, downloadUrl } from './download.js';
+import { Sender, sessionMeta } from './collect/sender.js';
+import { Dataset } from './output/dataset.js';
+import { downloadText, downloadUrl } from './output/download.js';
 import { StateError, describeError } from './errors.js';
-import { Heatmap } from './heatmap.js';
-import { checkLibraries, loadAll } from './loader.js';
-import { FaceTracker, FramePipeline } from './pipeline.js';
-import { SampleLog } from './samples.js';
-import { MovingAverage } from './smoothing.js';
-import { Tracker } from './tracker.js';
-import {
-  CalibrationStatus, DebugPanel, GazeDot, Status, bindCalibrationControls, bindControls, mountStats, showFrameRefused,
-} from './ui.js';
+import { Heatmap } from './output/heatmap.js';
+import { checkLibraries, loadAll } from './load/libraries.js';
+import { FaceTracker } from './track/face-tracker.js';
+import { FramePipeline } from './track/pipeline.js';
+import { SampleLog } from './output/samples.js';
+import { MovingAverage } from './track/smoothing.js';
+import { LiveLoop } from './track/live-loop.js';
+import { bindCalibrationControls, bindControls } from './ui/controls.js';
+import { DebugPanel, mountStats } from './ui/debug.js';
+import { GazeDot } from './ui/gaze-dot.js';
+import { CalibrationStatus, Status, showFrameRefused } from './ui/status.js';
+import { DocumentHeatmap } from './study/docheatmap.js';
+import { createView } from './study/view.js';
 
 const sessionStart = performance.now();
 const $ = (id) => document.getElementById(id);
@@ -29,7 +33,7 @@ const status = new Status($('status'));
 const calibrationStatus = new CalibrationStatus($('calibration-status'));
 const app = {
   config: null, backend: null, pipeline: null, tracker: null, heatmap: null, samples: null,
-  calibration: null, calibrator: null, dataset: null, consent: null, sender: null,
+  calibration: null, calibrator: null, dataset: null, view: null, consent: null, sender: null,
 };
 // Without --collect nothing leaves the device and no consent is asked; with it, nothing starts before consent.
 const consented = () => app.consent === null || app.consent.allowed;
@@ -78,7 +82,26 @@ function calibrationChanged(summary) {
 async function boot() {
   const config = readConfig();
   app.config = config;
-  app.samples = new SampleLog({ format: config.sampleFormat, target: config.target, sessionStart });
+  // The mode shows in the status line and the debug panel at once, before the model has loaded.
+  const debug = new DebugPanel(document);
+  const showMode = (label, problem = null) => {
+    $('mode').textContent = problem ? `${label}: ${problem}` : label;
+    $('mode').dataset.problem = String(problem !== null);
+    debug.showValues({ mode: label });
+  };
+  app.view = createView(config.study, document, {
+    onChange: (label) => showMode(label),
+    onProblem: (problem) => showMode(app.view.label(), problem),
+  });
+  showMode(app.view.label());
+  app.samples = new SampleLog({
+    format: config.sampleFormat,
+    target: config.target,
+    sessionStart,
+    view: app.view,
+    study: config.study?.name ?? null,
+    calibration: () => app.calibration?.summary ?? null,
+  });
   if (config.collect) askConsent(config);
   if (config.frameable === false) {
     status.refuseFrame(config.frameReason);
@@ -86,8 +109,10 @@ async function boot() {
   }
   checkLibraries();
   const { cv, tf, h337, Stats } = globalThis;
-  app.heatmap = new Heatmap(h337, $('heatmap'));
-  const { backend, model, cascade } = await loadAll(config, backendOrder(requestedBackend(config)), (name, failed) => {
+  const heatmap = new Heatmap(h337, $('heatmap'));
+  // Snapshot and same-origin pages scroll under the heatmap: it is kept in document px and scrolls with them.
+  app.heatmap = app.view.mode === 'frame' ? heatmap : new DocumentHeatmap(heatmap, app.view);
+  const { backend, model, cascade } = await loadAll(config, backendOrder(requestedBackend(config), config.backends), (name, failed) => {
     app.backend = name;
     $('backend').textContent = name;
     if (failed.length > 0) $('backend').title = `TensorFlow.js backend (${failed.join(', ')} could not start)`;
@@ -113,7 +138,7 @@ async function boot() {
     format: config.datasetFormat,
     cropSize: spec.crop_size, pipelineVersion: spec.version, modelHash: config.model.hash ?? null, onChange: updateCalibrationControls,
   });
-  app.tracker = new Tracker({
+  app.tracker = new LiveLoop({
     camera: new Camera($('camera'), spec.camera_width, spec.camera_height),
     pipeline: app.pipeline,
     calibration: app.calibration,
@@ -122,7 +147,7 @@ async function boot() {
     dot: new GazeDot($('gaze-dot')),
     samples: app.samples,
     stats: mountStats(Stats, $('stats')),
-    debug: new DebugPanel(document),
+    debug,
     tf,
     backend,
     onState: setState,
@@ -150,13 +175,12 @@ function askConsent(config) {
   const collectStatus = new CollectStatus($('collect-status'), new URL(config.collect.url).host);
   app.consent = new ConsentGate(document, {
     onAccept: () => {
-      const session = app.samples.session ?? newSessionId();
       app.sender = new Sender({
         settings: config.collect,
-        session,
+        session: app.samples.session,
         samples: () => app.samples.samples,
-        meta: () => sessionMeta(app.samples.toJSON(), { session, study: config.collect.study, calibration: app.calibration?.summary }),
-        onChange: (status) => collectStatus.show(status),
+        meta: () => sessionMeta(app.samples.toJSON()),
+        onChange: (state) => collectStatus.show(state),
       });
       app.sender.start();
       updateCalibrationControls();
@@ -265,6 +289,10 @@ window.gazesite = Object.freeze({
   },
   get config() {
     return app.config;
+  },
+  /** What the page shows: "frame", "snapshot" or "same-origin". */
+  get mode() {
+    return app.view?.mode ?? null;
   },
   /** With --collect: {consent: null | 'accepted' | 'declined', session, sentBatches, sentSamples, pending, ...}; else null. */
   get collect() {

@@ -20,16 +20,17 @@ import numpy as np
 from gazesite.calibration import eyes as eye_band
 from gazesite.calibration import finetune
 from gazesite.calibration.finetune import Head
-from gazesite.calibration.settings import AFFINE_LAMBDA, EYE_LAMBDAS, FEATURE_LAMBDAS, MIN_TARGETS, MIX_WEIGHTS
 from gazesite.calibration.ridge import (
+    centered_kernel,
     fit_kernel_ridge,
     fit_ridge,
     kernel_ridge_cv,
     mean_error,
     predict,
     standardize,
-    centered_kernel,
 )
+from gazesite.calibration.settings import AFFINE_LAMBDA, EYE_LAMBDAS, FEATURE_LAMBDAS, MIN_TARGETS, MIX_WEIGHTS
+
 
 @dataclass(frozen=True)
 class CalibrationSample:
@@ -37,7 +38,7 @@ class CalibrationSample:
 
     gaze: np.ndarray  # (2,) the model's raw output
     features: np.ndarray  # (F,) penultimate activations (empty when the model has none)
-    eyes: np.ndarray  # the uint8 eye band with its margins (gazesite.pipeline.cut_eyes), any shape
+    eyes: np.ndarray  # the uint8 eye band with its margins (gazesite.track.pipeline.cut_eyes), any shape
     target: tuple[float, float]
     trunk: np.ndarray | None = None  # the penultimate layer's input, for the fine-tuning candidate
 

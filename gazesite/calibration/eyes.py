@@ -1,7 +1,7 @@
 """The eye band as calibration inputs: registered to the person's own eyes, then smoothed and normalised.
 
 Twin of ``assets/app/calibrate/eyes.js``, step for step. The pipeline cuts
-the band with a margin around it (``gazesite.pipeline.cut_eyes``). The face
+the band with a margin around it (``gazesite.track.pipeline.cut_eyes``). The face
 box the band hangs from jitters by a few pixels between frames, about as far
 as the iris travels across the whole screen, so each band is first shifted
 onto a reference (the person's mean band, built from the calibration frames):
@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gazesite.calibration.settings import COARSE, REFERENCE_ROUNDS, SMOOTHING
-from gazesite.pipeline import PIPELINE, PipelineSpec
+from gazesite.track.pipeline import PIPELINE, PipelineSpec
+
 
 @dataclass(frozen=True)
 class Layout:

@@ -13,13 +13,9 @@ _PATH = click.Path(path_type=Path)
 
 @click.group(invoke_without_command=True)
 @click.option("--db", type=_PATH, default=None, help="SQLite database to store into (created if missing).")
-@click.option(
-    "--origin", default=None, help="The built site's origin, scheme://host[:port]: the only one allowed to send."
-)
+@click.option("--origin", default=None, help="The built site's origin, scheme://host[:port]: the only one allowed to send.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option(
-    "--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port (0 picks a free one)."
-)
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="Port (0 picks a free one).")
 @click.option(
     "--rate",
     type=float,
@@ -27,23 +23,17 @@ _PATH = click.Path(path_type=Path)
     show_default=True,
     help="Requests per second one client address may make.",
 )
-@click.option(
-    "--burst", type=int, default=DEFAULT_BURST, show_default=True, help="Requests one client address may make at once."
-)
+@click.option("--burst", type=int, default=DEFAULT_BURST, show_default=True, help="Requests one client address may make at once.")
 @click.pass_context
-def collect(
-    ctx: click.Context, db: Path | None, origin: str | None, host: str, port: int, rate: float, burst: int
-) -> None:
+def collect(ctx: click.Context, db: Path | None, origin: str | None, host: str, port: int, rate: float, burst: int) -> None:
     """Receive samples from consenting pages of a 'gazesite build --collect URL' site and store them in --db."""
     if ctx.invoked_subcommand is not None:
         if db is not None or origin is not None:
             raise click.UsageError(f"give --db and the other options after '{ctx.invoked_subcommand}'")
         return
-    missing = [name for name, value in (("--db FILE", db), ("--origin SITE_ORIGIN", origin)) if value is None]
-    if missing:
-        raise click.UsageError(
-            f"missing {' and '.join(missing)} (the database to store into and the built site's origin)"
-        )
+    if db is None or origin is None:
+        missing = [name for name, value in (("--db FILE", db), ("--origin SITE_ORIGIN", origin)) if value is None]
+        raise click.UsageError(f"missing {' and '.join(missing)} (the database to store into and the built site's origin)")
     from gazesite.collect.server import CollectConfig, serve
 
     serve(

@@ -191,9 +191,7 @@ async def send(participant: Participant, url: str, tally: Tally, deadline: float
             await asyncio.sleep(delay)
 
 
-async def kill_and_restart(
-    server: ServerProcess, config: LoadConfig, started: float, events: list[str], tally: Tally
-) -> None:
+async def kill_and_restart(server: ServerProcess, config: LoadConfig, started: float, events: list[str], tally: Tally) -> None:
     """SIGKILL the server at each --kill-at second and restart it --down seconds later."""
     loop = asyncio.get_running_loop()
     for at in sorted(config.kill_at):
@@ -209,15 +207,12 @@ async def kill_and_restart(
 async def drive(config: LoadConfig, server: ServerProcess) -> tuple[list[Participant], Tally, list[str], float]:
     """Run the participants and the killer; return them with what the clients saw and the run's length."""
     participants = [
-        Participant(i, f"load-{config.seed:04d}-{i:05d}-{os.getpid()}", loopback_address(i))
-        for i in range(config.participants)
+        Participant(i, f"load-{config.seed:04d}-{i:05d}-{os.getpid()}", loopback_address(i)) for i in range(config.participants)
     ]
-    tally, events = Tally(), []
+    tally, events = Tally(), list[str]()
     started = time.monotonic()
     deadline = started + config.seconds + config.drain_seconds
-    tasks = [generate(p, config, started) for p in participants] + [
-        send(p, server.url, tally, deadline) for p in participants
-    ]
+    tasks = [generate(p, config, started) for p in participants] + [send(p, server.url, tally, deadline) for p in participants]
     await asyncio.gather(kill_and_restart(server, config, started, events, tally), *tasks)
     return participants, tally, events, time.monotonic() - started
 
@@ -232,7 +227,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def compare(participants: list[Participant], db: Path) -> dict[str, int]:
     """Count generated, stored, lost and duplicated samples, by (session, t) (each unique per participant)."""
-    stored = Counter()
+    stored: Counter[tuple[str, float]] = Counter()
     for document in read_sessions(db):
         for sample in document["samples"]:
             stored[(document["session"], sample["t"])] += 1
@@ -339,11 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     print(format_report(figures))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
-    return (
-        0
-        if figures["lost_samples"] == 0 and figures["duplicated_samples"] == 0 and figures["unsent_batches"] == 0
-        else 1
-    )
+    return 0 if figures["lost_samples"] == 0 and figures["duplicated_samples"] == 0 and figures["unsent_batches"] == 0 else 1
 
 
 if __name__ == "__main__":

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 from markupsafe import Markup, escape
 
 from gazesite.bounded import InputError, read_bounded
-from gazesite.collect.protocol import BATCH_FORMAT, BATCH_VERSION, MAX_BODY_BYTES, STUDY_PATTERN
+from gazesite.collect.protocol import BATCH_FORMAT, BATCH_VERSION, MAX_BODY_BYTES
 from gazesite.config import canonical_target, target_url_problem
-from gazesite.render import origin_of
+from gazesite.site.render import origin_of
 
 #: Largest consent file.
 MAX_CONSENT_BYTES = 64 * 1024
@@ -56,8 +56,8 @@ def collect_url_problem(url: str) -> str | None:
     return None
 
 
-def collect_problems(collect: str | None, consent: Path | None, study: str | None) -> list[str]:
-    """Every problem with the build's --collect, --consent and --study options."""
+def collect_problems(collect: str | None, consent: Path | None) -> list[str]:
+    """Every problem with the build's --collect and --consent options (study mode checks --study)."""
     problems = []
     if collect is not None and (problem := collect_url_problem(collect)):
         problems.append(f"--collect {collect!r}: {problem}")
@@ -69,10 +69,6 @@ def collect_problems(collect: str | None, consent: Path | None, study: str | Non
                 consent_markdown(consent)
             except InputError as exc:
                 problems.append(f"--consent {consent}: {exc}")
-    if study is not None and not STUDY_PATTERN.fullmatch(study):
-        problems.append(
-            f"--study {study!r}: expected 1-64 letters, digits, '_', '.' and '-', starting with a letter or digit"
-        )
     return problems
 
 
@@ -83,7 +79,7 @@ def consent_markdown(path: Path) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("is not UTF-8 text (expected a Markdown or plain-text consent notice)") from None
-    if any(ord(ch) < 32 and ch not in "\n\r\t" or ord(ch) == 127 for ch in text):
+    if any((ord(ch) < 32 and ch not in "\n\r\t") or ord(ch) == 127 for ch in text):
         raise InputError("holds control characters (expected Markdown or plain text)")
     if not text.strip():
         raise InputError("is empty (expected the consent notice participants read)")

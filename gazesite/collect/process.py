@@ -36,15 +36,11 @@ class ServerProcess:
         command = [sys.executable, "-m", "gazesite", "collect", "--db", str(self.db), "--origin", self.origin]
         command += ["--host", "127.0.0.1", "--port", str(self.port), *self.extra]
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
-            )
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"gazesite collect exited with {self.process.returncode}: {self.log.read_text()[-2000:]}"
-                )
+                raise RuntimeError(f"gazesite collect exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return self

@@ -40,8 +40,8 @@ DEFAULT_RATE = 10.0
 DEFAULT_BURST = 40
 #: Session ids, as samples v2 defines them.
 SESSION_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
-#: Study names (``gazesite build --study``): a short identifier, safe in file names and URLs.
-STUDY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+#: Study names (``gazesite build --study`` checks them with this same pattern): safe in file names and URLs.
+STUDY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MODES = ("frame", "snapshot", "same-origin")
 MAX_URL = 2048
 MAX_KEY = 64
@@ -107,11 +107,9 @@ def validate_batch(value: Any) -> Batch:
         raise BatchError("session must be 16-64 characters of A-Z, a-z, 0-9, '_' and '-'")
     study = value.get("study")
     if study is not None and not (isinstance(study, str) and STUDY_PATTERN.fullmatch(study)):
-        raise BatchError(
-            "study must be null or 1-64 characters of letters, digits, '_', '.' and '-', starting with a letter or digit"
-        )
+        raise BatchError("study must be null or 1-64 characters of A-Z, a-z, 0-9, '_' and '-'")
     sequence = value.get("sequence")
-    if not _is_int(sequence) or not 0 <= sequence <= MAX_SEQUENCE:
+    if not isinstance(sequence, int) or isinstance(sequence, bool) or not 0 <= sequence <= MAX_SEQUENCE:
         raise BatchError(f"sequence must be an integer from 0 to {MAX_SEQUENCE}")
     samples = value.get("samples")
     if not isinstance(samples, list) or not 1 <= len(samples) <= MAX_SAMPLES:
@@ -133,12 +131,7 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and abs(value) <= MAX_NUMBER
-    )
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and abs(value) <= MAX_NUMBER
 
 
 def _need(ok: bool, where: str, expected: str) -> None:
@@ -167,7 +160,7 @@ _SAMPLE_FIELDS: dict[str, tuple[Any, str]] = {
     "raw": (lambda v: v is None or _numbers(v, 2), "null or [x, y]"),
     "doc": (lambda v: v is None or _numbers(v, 2), "null or [x, y]"),
     "page": (lambda v: v is None or _short_string(v, MAX_URL), f"null or a string of at most {MAX_URL} characters"),
-    "element": (lambda v: v is None or _short_string(v, 1024), "null or a string of at most 1024 characters"),
+    "element": (lambda v: v is None or _short_string(v, MAX_URL), f"null or a string of at most {MAX_URL} characters"),
 }
 _REQUIRED_SAMPLE_FIELDS = ("t", "x", "y")
 
@@ -214,9 +207,7 @@ def _check_page(page: Any, where: str) -> None:
     )
     _need(_short_string(page.get("id"), MAX_URL), f"{where}.id", f"a string of at most {MAX_URL} characters")
     for key in ("width", "height"):
-        _need(
-            page.get(key) is None or _is_number(page[key]) and page[key] >= 0, f"{where}.{key}", "null or a number >= 0"
-        )
+        _need(page.get(key) is None or (_is_number(page[key]) and page[key] >= 0), f"{where}.{key}", "null or a number >= 0")
     _need(page.get("image") is None or _short_string(page["image"], MAX_URL), f"{where}.image", "null or a path")
 
 
@@ -224,17 +215,15 @@ def _check_calibration(value: Any, where: str) -> None:
     if value is None:
         return
     _need(isinstance(value, dict), where, "null or an object")
-    _need(
-        value.get("method") is None or _short_string(value["method"], 64), f"{where}.method", "null or a short string"
-    )
+    _need(value.get("method") is None or _short_string(value["method"], 64), f"{where}.method", "null or a short string")
     for key in ("checkError", "rawError"):
         _need(
-            value.get(key) is None or _is_number(value[key]) and value[key] >= 0,
+            value.get(key) is None or (_is_number(value[key]) and value[key] >= 0),
             f"{where}.{key}",
             "null or a number >= 0",
         )
     _need(
-        value.get("points") is None or _is_int(value["points"]) and 0 <= value["points"] <= 1000,
+        value.get("points") is None or (_is_int(value["points"]) and 0 <= value["points"] <= 1000),
         f"{where}.points",
         "null or a count",
     )

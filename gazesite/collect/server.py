@@ -175,9 +175,7 @@ def _settle(future: asyncio.Future[Outcome], outcome: Outcome | Exception) -> No
 
 def answer(status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
     """A one-line JSON answer."""
-    return web.Response(
-        status=status, text=json.dumps(payload) + "\n", content_type="application/json", headers=headers
-    )
+    return web.Response(status=status, text=json.dumps(payload) + "\n", content_type="application/json", headers=headers)
 
 
 def refuse(status: int, reason: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -237,9 +235,7 @@ class Collector:
         origin = request.headers.get("Origin")
         if origin == self.config.origin:
             return None
-        return refuse(
-            403, f"origin {shown(origin)} is not allowed: this server takes batches from {self.config.origin} only"
-        )
+        return refuse(403, f"origin {shown(origin)} is not allowed: this server takes batches from {self.config.origin} only")
 
     async def dispatch(self, request: web.Request) -> web.StreamResponse:
         """Route by method: POST a batch (any path, so a proxy may mount it anywhere), OPTIONS, GET /health."""
@@ -251,9 +247,7 @@ class Collector:
             return answer(200, {"ok": True})
         if request.method in ("GET", "HEAD"):
             return refuse(404, f"nothing at {request.path[:80]}: POST batches here, or GET /health")
-        return refuse(
-            405, f"method {request.method[:16]} is not allowed: POST a batch", {"Allow": "POST, OPTIONS, GET"}
-        )
+        return refuse(405, f"method {request.method[:16]} is not allowed: POST a batch", {"Allow": "POST, OPTIONS, GET"})
 
     def preflight(self, request: web.Request) -> web.Response:
         """Answer a CORS preflight for POST with Content-Type from the allowed origin; refuse any other."""
@@ -262,9 +256,7 @@ class Collector:
         method = request.headers.get("Access-Control-Request-Method")
         if method != "POST":
             return refuse(403, f"method {shown(method)} is not allowed: POST a batch")
-        asked = {
-            h.strip().lower() for h in request.headers.get("Access-Control-Request-Headers", "").split(",") if h.strip()
-        }
+        asked = {h.strip().lower() for h in request.headers.get("Access-Control-Request-Headers", "").split(",") if h.strip()}
         if not asked <= {"content-type"}:
             return refuse(403, f"request headers {shown(', '.join(sorted(asked)))} are not allowed: only Content-Type")
         return web.Response(
@@ -305,9 +297,7 @@ class Collector:
         try:
             outcome = await self.writer.submit(batch)
         except StorageError:
-            return refuse(
-                503, "the database is not available: retry later", {"Retry-After": str(STORAGE_RETRY_SECONDS)}
-            )
+            return refuse(503, "the database is not available: retry later", {"Retry-After": str(STORAGE_RETRY_SECONDS)})
         if outcome.status == CONFLICT:
             return refuse(409, outcome.reason)
         return answer(
@@ -342,9 +332,7 @@ def listen(host: str, port: int) -> socket.socket:
     """Bind the listening socket (port 0 picks a free one); GazesiteError names the problem."""
     try:
         # create_server sets SO_REUSEADDR, so a restart after a crash can take the same port at once.
-        return socket.create_server(
-            (host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET, backlog=1024
-        )
+        return socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET, backlog=1024)
     except (OSError, OverflowError) as exc:
         raise GazesiteError(
             f"cannot listen on {host}:{port} ({getattr(exc, 'strerror', None) or exc}): choose another --host or --port"
@@ -362,6 +350,4 @@ def serve(config: CollectConfig, announce: Any = print) -> None:
         raise
     host, port = sock.getsockname()[:2]
     announce(f"collecting into {config.db} at http://{host}:{port}/ for pages of {config.origin} (Ctrl+C stops)")
-    web.run_app(
-        make_app(config, storage), sock=sock, print=None, access_log=None, handle_signals=True, shutdown_timeout=5
-    )
+    web.run_app(make_app(config, storage), sock=sock, print=None, access_log=None, handle_signals=True, shutdown_timeout=5)

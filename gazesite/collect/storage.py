@@ -45,6 +45,7 @@ EXPORT_OUTPUT = OutputKind("gazesite collect export", EXPORT_MARKER, ("format", 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,  -- arrival order: sessions are listed by their first batch's
     session TEXT NOT NULL,
     sequence INTEGER NOT NULL,
     study TEXT,
@@ -53,8 +54,8 @@ CREATE TABLE IF NOT EXISTS batches (
     samples TEXT NOT NULL,
     sample_count INTEGER NOT NULL,
     digest TEXT NOT NULL,
-    PRIMARY KEY (session, sequence)
-) WITHOUT ROWID;
+    UNIQUE (session, sequence)
+);
 """
 
 STORED, DUPLICATE, CONFLICT = "stored", "duplicate", "conflict"
@@ -91,9 +92,7 @@ def _require_database_file(path: Path, create: bool) -> None:
         except OSError as exc:
             raise StorageError(f"--db {path}: cannot be created ({exc.strerror})") from None
     elif not stat.S_ISREG(os.stat(path).st_mode):
-        raise StorageError(
-            f"--db {path}: is not a regular file (expected a SQLite database written by 'gazesite collect')"
-        )
+        raise StorageError(f"--db {path}: is not a regular file (expected a SQLite database written by 'gazesite collect')")
 
 
 def _check_schema(connection: sqlite3.Connection, path: Path) -> None:
@@ -103,13 +102,9 @@ def _check_schema(connection: sqlite3.Connection, path: Path) -> None:
         return
     info = dict(connection.execute("SELECT key, value FROM schema_info").fetchall()) if "schema_info" in tables else {}
     if info.get("format") != DB_FORMAT:
-        raise StorageError(
-            f"--db {path}: is a SQLite database of another program (expected one written by 'gazesite collect')"
-        )
+        raise StorageError(f"--db {path}: is a SQLite database of another program (expected one written by 'gazesite collect')")
     if info.get("version") != str(SCHEMA_VERSION):
-        raise StorageError(
-            f"--db {path}: has schema version {info.get('version')}, this gazesite reads version {SCHEMA_VERSION}"
-        )
+        raise StorageError(f"--db {path}: has schema version {info.get('version')}, this gazesite reads version {SCHEMA_VERSION}")
 
 
 class Storage:
@@ -176,9 +171,7 @@ class Storage:
         ).fetchone()
         if digest == batch.digest:
             return Outcome(DUPLICATE)
-        return Outcome(
-            CONFLICT, f"batch {batch.sequence} of session {batch.session} was stored before with other content"
-        )
+        return Outcome(CONFLICT, f"batch {batch.sequence} of session {batch.session} was stored before with other content")
 
     def close(self) -> None:
         """Close the connection (SQLite checkpoints the WAL when the last connection closes)."""
@@ -249,14 +242,12 @@ def _session_document(session: str, rows: list[tuple[Any, ...]]) -> dict[str, An
 
 
 def iter_sessions(path: Path) -> Iterator[dict[str, Any]]:
-    """Yield one samples v2 document per session, oldest session first (one session in memory at a time)."""
+    """Yield one samples v2 document per session, in the order their first batches arrived (one in memory at a time)."""
     with closing(connect_readonly(path)) as connection:
         try:
             if not _has_batches_table(connection):  # created, but the server stopped before its first write
                 return
-            sessions = connection.execute(
-                "SELECT session FROM batches GROUP BY session ORDER BY MIN(received), session"
-            ).fetchall()
+            sessions = connection.execute("SELECT session FROM batches GROUP BY session ORDER BY MIN(id)").fetchall()
             for (session,) in sessions:
                 rows = connection.execute(
                     "SELECT sequence, study, received, meta, samples FROM batches WHERE session = ? ORDER BY sequence",
@@ -268,10 +259,7 @@ def iter_sessions(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _has_batches_table(connection: sqlite3.Connection) -> bool:
-    return (
-        connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'batches'").fetchone()
-        is not None
-    )
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'batches'").fetchone() is not None
 
 
 def read_sessions(db_path: Path | str) -> list[dict[str, Any]]:

@@ -42,7 +42,7 @@ class GazeModel:
 
     def predict(self, crops: np.ndarray) -> np.ndarray:
         """Predict (N, 2) float32 screen points from uint8 crops (N, S, S)."""
-        from gazesite.pipeline import crops_to_input
+        from gazesite.track.pipeline import crops_to_input
 
         crops = np.asarray(crops)
         if crops.ndim != 3 or crops.shape[1:] != (self.crop_size, self.crop_size):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gazesite.tf_env import import_keras
-from gazesite.pipeline import PIPELINE
+from gazesite.model.tf_env import import_keras
+from gazesite.track.pipeline import PIPELINE
 
 keras = import_keras()
 

@@ -40,7 +40,7 @@ from gazesite.bounded import (
 )
 from gazesite.errors import ModelError
 from gazesite.model import KERAS_FILE, TFJS_MODEL_FILE
-from gazesite.pipeline import input_shape_problem
+from gazesite.track.pipeline import input_shape_problem
 
 #: Layers that hold Python code or raw TensorFlow ops: TF.js cannot run them.
 PYTHON_ONLY_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda"}
@@ -284,7 +284,7 @@ def load_keras(path: Path) -> LoadedModel:
     kind = detect_format(path)
     if kind == "tfjs":
         raise ModelError(f"model {path} is already a TF.js model: pass it to 'gazesite build --model', there is nothing to convert")
-    from gazesite.tf_env import import_keras
+    from gazesite.model.tf_env import import_keras
 
     keras = import_keras()
     source = path / KERAS_FILE if kind == "gazesite" else path
@@ -332,7 +332,7 @@ def keras3_module() -> Any:
 
 def rebuild_keras3(path: Path) -> Any:
     """Load a Keras 3 model and rebuild it layer by layer in tf_keras, with the same weights."""
-    from gazesite.tf_env import import_keras
+    from gazesite.model.tf_env import import_keras
 
     keras3 = keras3_module()
     tf_keras = import_keras()

@@ -77,7 +77,7 @@ def inspect_model(path: Path) -> ModelReport:
 
 def inspect_tfjs(path: Path) -> ModelReport:
     """Describe a TF.js layers model from its model.json alone."""
-    from gazesite.build import check_tfjs_model, read_model_json, tfjs_input_shape
+    from gazesite.model.tfjs import check_tfjs_model, read_model_json, tfjs_input_shape
 
     report = ModelReport(path, "tfjs")
     model_json = read_model_json(path)  # not JSON at all: a one-line error

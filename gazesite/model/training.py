@@ -13,11 +13,11 @@ import numpy as np
 
 import gazesite
 from gazesite.config import TrainConfig
+from gazesite.data.dataset import Dataset, check_crop_size, load_dataset, mean_euclidean_error, save_dataset, summarize
 from gazesite.errors import DatasetError
 from gazesite.model import CURVE_FILE, KERAS_FILE, METADATA_FILE, VALIDATION_FILE, GazeModel
-from gazesite.model.dataset import Dataset, check_crop_size, load_dataset, mean_euclidean_error, save_dataset, summarize
-from gazesite.pipeline import crops_to_input, pipeline_constants
 from gazesite.staging import staged_directory
+from gazesite.track.pipeline import crops_to_input, pipeline_constants
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def gather_data(config: TrainConfig) -> Dataset:
         parts.append(part)
         sources.append({"file": Path(path).name, **summarize(part)})
     if config.synthetic:
-        from gazesite.synthetic import make_dataset
+        from gazesite.data.synthetic import make_dataset
 
         part = make_dataset(config.synthetic, config.seed, renderers=config.renderers, augment=config.augment)
         parts.append(part)
@@ -107,9 +107,9 @@ def train(config: TrainConfig) -> TrainResult:
     if len(data) < 2:
         raise DatasetError(f"training needs at least 2 samples, the data has {len(data)}")
 
-    from gazesite.model.architecture import keras  # first: it sets up TensorFlow's environment
-
     import tensorflow as tf
+
+    from gazesite.model.architecture import keras  # first: it sets up TensorFlow's environment
 
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()

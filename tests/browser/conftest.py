@@ -8,12 +8,7 @@ test page on another origin (127.0.0.1 vs localhost).
 from __future__ import annotations
 
 import http.server
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,22 +16,11 @@ from typing import Any
 
 import pytest
 
-from gazesite import browser
+from gazesite.bench import chromium as browser
 
-PROCESS_IN_PAGE = browser.PROCESS_IN_PAGE
-rgba_payload = browser.rgba_payload
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def gazesite_cli(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real CLI in a subprocess."""
-    return subprocess.run([sys.executable, "-m", "gazesite", *map(str, args)], capture_output=True, text=True, env=env, timeout=900)
-
+from ..helpers import env_with_cache, free_port
+from ..helpers import gazesite as gazesite_cli
+from ..helpers.pages import SiteServer
 
 # ---------------------------------------------------------------- target pages
 
@@ -94,7 +78,7 @@ def target_server() -> Iterator[TargetServer]:
 @pytest.fixture(scope="session")
 def cli_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The CLI's environment, with a conversion cache private to this test run."""
-    return {**os.environ, "XDG_CACHE_HOME": str(tmp_path_factory.mktemp("cache"))}
+    return env_with_cache(tmp_path_factory.mktemp("cache"))
 
 
 @pytest.fixture(scope="session")
@@ -110,41 +94,6 @@ def build_site(tmp_path_factory: pytest.TempPathFactory, cli_env: dict[str, str]
     return build
 
 
-class SiteServer:
-    """``gazesite serve DIR`` in a subprocess on a free port."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gazesite", "serve", str(directory), "--port", str(self.port)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gazesite serve exited with {self.process.returncode}: {self.process.stderr.read()}")
-            try:
-                socket.create_connection(("localhost", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("gazesite serve did not start listening within 30 s") from None
-                time.sleep(0.1)
-
-    @property
-    def url(self) -> str:
-        self.check_alive()
-        return f"http://localhost:{self.port}/"
-
-    def check_alive(self) -> None:
-        if self.process.poll() is not None:
-            raise RuntimeError(f"gazesite serve died with {self.process.returncode}: {self.process.stderr.read()}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -196,37 +145,3 @@ def chromium(launch_chromium: Any) -> Any:
     return launch_chromium(*browser.camera_args())
 
 
-@dataclass
-class PageProblems:
-    """Console errors and uncaught exceptions of a page, minus the target's own."""
-
-    errors: list[str] = field(default_factory=list)
-
-    def assert_none(self) -> None:
-        assert not self.errors, "\n".join(self.errors)
-
-
-def watch(page: Any, ignore_origin: str | None = None) -> PageProblems:
-    """Collect the page's uncaught exceptions and console errors."""
-    problems = PageProblems()
-    page.on("pageerror", lambda exc: problems.errors.append(f"uncaught: {exc}"))
-
-    def on_console(message: Any) -> None:
-        if message.type != "error":
-            return
-        location = message.location.get("url", "") if message.location else ""
-        if ignore_origin and location.startswith(ignore_origin):
-            return
-        problems.errors.append(f"console error: {message.text} ({location})")
-
-    page.on("console", on_console)
-    return problems
-
-
-def open_ready(chromium: Any, url: str, **context_options: Any) -> tuple[Any, PageProblems]:
-    """Open the site and wait until window.gazesite.ready has resolved."""
-    page = chromium.new_context(**context_options).new_page()
-    problems = watch(page)
-    page.goto(url)
-    browser.wait_ready(page)
-    return page, problems

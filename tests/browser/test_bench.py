@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gazesite.bench import BenchConfig, format_table, run_bench
+from gazesite.bench.speed import BenchConfig, format_table, run_bench
 
 
 def test_short_bench_run(tmp_path: Path, playwright_instance: Any) -> None:
@@ -27,7 +27,7 @@ def test_short_bench_run(tmp_path: Path, playwright_instance: Any) -> None:
 
 
 def test_short_accuracy_run(tmp_path: Path, playwright_instance: Any) -> None:
-    from gazesite.accuracy import AccuracyConfig, format_accuracy, run_accuracy
+    from gazesite.bench.accuracy import AccuracyConfig, format_accuracy, run_accuracy
 
     out = tmp_path / "accuracy.json"
     config = AccuracyConfig(people=1, renderers=("cartoon", "raycast"), points=(5, 9), frames_per_dot=3, json_out=out)

@@ -1,6 +1,6 @@
 """Calibration: a person the default model never saw becomes accurate after a few dots.
 
-The "new person" (gazesite.synthetic.unseen_person) has wider-set eyes than
+The "new person" (gazesite.data.synthetic.unseen_person) has wider-set eyes than
 any training face, irises that travel less and rest off-centre, and a camera
 that sees the face smaller and to one side.
 """
@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-from gazesite import synthetic
+from gazesite.bench.chromium import CALIBRATE_IN_PAGE, PROCESS_IN_PAGE, rgba_payload, wait_ready
 from gazesite.calibration.dots import calibration_layout
-from gazesite.browser import PROCESS_IN_PAGE, rgba_payload, wait_ready
+from gazesite.data import synthetic
 
-from .conftest import gazesite_cli, open_ready
+from ..helpers import gazesite as gazesite_cli
+from ..helpers.pages import open_ready
 
 #: Dot layouts (fractions of the screen), as the build lays them out.
 LAYOUTS = {points: calibration_layout(points) for points in (5, 9, 13)}
@@ -26,13 +27,6 @@ FRAMES_PER_DOT = 6
 SCREEN = (1280, 800)
 PERSON_SEED = 2
 
-CALIBRATE_IN_PAGE = """async (samples) => {
-  const decoded = samples.map(({frame: {width, height, data}, target}) => ({
-    image: new ImageData(Uint8ClampedArray.from(atob(data), c => c.charCodeAt(0)), width, height),
-    target,
-  }));
-  return await window.gazesite.calibrate(decoded);
-}"""
 
 
 def held_out_frames() -> list[synthetic.SyntheticSample]:
@@ -133,13 +127,13 @@ def test_downloaded_dataset_fine_tunes_a_better_model(
 
 
 def test_calibration_ui_flow_survives_reload_and_resets(launch_chromium: Any, site_url: str, tmp_path: Path) -> None:
-    from gazesite.browser import camera_args, wait_ready, wait_state
-    from gazesite.fakecam import face_video
+    from gazesite.bench.chromium import camera_args, wait_ready, wait_state
+    from gazesite.bench.fakecam import face_video
 
-    from .conftest import watch
+    from ..helpers.pages import watch
 
     browser = launch_chromium(*camera_args(face_video(tmp_path / "face.y4m")))
-    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True).new_page()
     problems = watch(page)
     page.goto(site_url)
     wait_state(page, "running")
@@ -165,6 +159,13 @@ def test_calibration_ui_flow_survives_reload_and_resets(launch_chromium: Any, si
     assert page.evaluate("window.gazesite.calibration") is not None
     page.wait_for_function("window.gazesite.samples.length > 5", timeout=30_000)
     assert page.evaluate("window.gazesite.samples.at(-1).source") == "calibrated"
+    with page.expect_download() as info:  # samples v2 carry the calibration they were made with
+        page.click("#download-json")
+    exported = json.loads(Path(info.value.path()).read_text())["calibration"]
+    summary = page.evaluate("window.gazesite.calibration")
+    assert exported == {
+        "method": summary["method"], "checkError": summary["validation"]["error"], "rawError": summary["validation"]["rawError"], "points": summary["points"],
+    }
 
     page.click("#calibration-reset")
     assert page.locator("#calibration-status").get_attribute("data-calibrated") == "false"
@@ -220,9 +221,9 @@ def python_samples(frames: list[synthetic.SyntheticSample]) -> list[Any]:
     """Calibration samples as Python computes them: the pipeline's eye band, the Keras model's features and gaze."""
     from gazesite.calibration.choose import CalibrationSample
     from gazesite.model import load_model
+    from gazesite.model.tf_env import import_keras
     from gazesite.paths import default_model_dir
-    from gazesite.pipeline import process_frame
-    from gazesite.tf_env import import_keras
+    from gazesite.track.pipeline import process_frame
 
     keras = import_keras()
     model = load_model(default_model_dir()).keras_model
@@ -265,11 +266,13 @@ def test_a_tampered_stored_calibration_is_dropped(chromium: Any, site_url: str) 
     page.evaluate(CALIBRATE_IN_PAGE, calibration_samples(5))
     key = page.evaluate("Object.keys(localStorage).find((k) => k.startsWith('gazesite.calibration.'))")
     stored = json.loads(page.evaluate("(key) => localStorage.getItem(key)", key))
-    assert stored["mapping"]["method"] == "affine" and stored["mapping"]["blocks"][0]["input"] == "gaze"
+    scaled = [i for i, block in enumerate(stored["mapping"]["blocks"]) if "scale" in block]
+    assert scaled, stored["mapping"]["method"]  # affine and features mappings both standardise their inputs
     for tamper in ("scale", "weights", "reference"):
         entry = json.loads(json.dumps(stored))
         if tamper == "scale":
-            entry["mapping"]["blocks"][0]["scale"] = [0, 0]
+            block = entry["mapping"]["blocks"][scaled[0]]
+            block["scale"] = [0] * len(block["scale"])
         elif tamper == "weights":
             entry["mapping"]["weights"][0][0] = None
         else:
@@ -286,7 +289,7 @@ def test_a_tampered_stored_calibration_is_dropped(chromium: Any, site_url: str) 
 
 def test_a_face_unlike_any_training_face_calibrates_with_five_frames_per_dot(chromium: Any, site_url: str) -> None:
     """Three people of the renderer no model trains on, 9 dots x 5 frames through calibrate(): mean <= 0.08, each <= 0.09."""
-    from gazesite import faces
+    from gazesite.data import faces
 
     rng = np.random.default_rng(5)
     targets = [(float(x), float(y)) for x, y in rng.uniform(0.05, 0.95, (20, 2))]
@@ -319,9 +322,9 @@ def test_fine_tuning_matches_python(chromium: Any, site_url: str) -> None:
     from gazesite.calibration import finetune
     from gazesite.calibration.choose import _groups
     from gazesite.model import load_model
+    from gazesite.model.tf_env import import_keras
     from gazesite.paths import default_model_dir
-    from gazesite.pipeline import process_frame
-    from gazesite.tf_env import import_keras
+    from gazesite.track.pipeline import process_frame
 
     keras = import_keras()
     model = load_model(default_model_dir()).keras_model

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from gazesite.browser import camera_args, wait_ready, wait_state
+from gazesite.bench.chromium import camera_args, wait_ready, wait_state
+from gazesite.bench.fakecam import face_video
 from gazesite.collect.storage import as_v2, read_sessions
-from gazesite.fakecam import face_video
 
-from ..collect_helpers import CollectProcess, free_port
-from .conftest import watch
+from ..helpers.collect import CollectProcess, free_port
+from ..helpers.pages import watch
 
 STUDY = "browser-study"
 FINAL_LOG_KEY = "gazesite-test-final-log"
@@ -40,9 +40,7 @@ def study(
     port = free_port()
     dist = build_site(target_server.url("/study"), "--collect", f"http://127.0.0.1:{port}/batches", "--study", STUDY)
     site = serve_site(dist)
-    collect = CollectProcess(
-        tmp_path_factory.mktemp("collect") / "study.db", f"http://localhost:{site.port}", port
-    ).start()
+    collect = CollectProcess(tmp_path_factory.mktemp("collect") / "study.db", f"http://localhost:{site.port}", port).start()
     browser = launch_chromium(*camera_args(face_video(tmp_path_factory.mktemp("camera") / "face.y4m")))
     yield {"site": site, "collect": collect, "browser": browser, "target": target_server.url("/study")}
     collect.stop()
@@ -81,9 +79,7 @@ def test_consent_run_close_stores_exactly_the_page_log(study: dict[str, Any]) ->
     assert page.locator("#status").get_attribute("data-state") == "consent"
     assert page.locator("#consent").is_visible() and page.locator("#consent-accept").is_enabled()
     page.wait_for_timeout(1500)
-    assert (
-        page.evaluate("window.gazesite.framesProcessed") == 0 and page.evaluate("window.gazesite.samples.length") == 0
-    )
+    assert page.evaluate("window.gazesite.framesProcessed") == 0 and page.evaluate("window.gazesite.samples.length") == 0
     assert page.evaluate("window.gazesite.collect") == {"consent": None}
     assert page.locator("#calibrate").is_disabled()
     assert to_collector(requests, study) == []
@@ -91,9 +87,7 @@ def test_consent_run_close_stores_exactly_the_page_log(study: dict[str, Any]) ->
     page.click("#consent-accept")
     assert not page.locator("#consent").is_visible()
     wait_state(page, "running")
-    page.wait_for_function(
-        "window.gazesite.collect.sentBatches >= 2 && window.gazesite.samples.length >= 90", timeout=90_000
-    )
+    page.wait_for_function("window.gazesite.collect.sentBatches >= 2 && window.gazesite.samples.length >= 90", timeout=90_000)
     status = page.evaluate("window.gazesite.collect")
     assert status["consent"] == "accepted" and status["rejected"] == 0
     assert page.locator("#collect-status").get_attribute("data-state") == "sending"
@@ -125,9 +119,7 @@ def test_declining_starts_nothing_and_sends_nothing(study: dict[str, Any]) -> No
     page.click("#consent-decline")
     wait_state(page, "declined")
     page.wait_for_timeout(2500)
-    assert (
-        page.evaluate("window.gazesite.framesProcessed") == 0 and page.evaluate("window.gazesite.samples.length") == 0
-    )
+    assert page.evaluate("window.gazesite.framesProcessed") == 0 and page.evaluate("window.gazesite.samples.length") == 0
     assert not page.locator("#consent").is_visible()
     assert page.locator("#collect-status").get_attribute("data-state") == "declined"
     assert "declined" in page.locator("#status").inner_text()
@@ -149,18 +141,14 @@ def test_batches_wait_on_the_device_while_the_server_is_down_and_survive_a_reloa
     try:
         page.click("#consent-accept")
         wait_state(page, "running")
-        page.wait_for_function(
-            "window.gazesite.collect.state === 'retrying' && window.gazesite.collect.pending >= 2", timeout=90_000
-        )
+        page.wait_for_function("window.gazesite.collect.state === 'retrying' && window.gazesite.collect.pending >= 2", timeout=90_000)
         assert page.locator("#collect-status").get_attribute("data-state") == "retrying"
         assert "kept on this device" in page.locator("#collect-status").inner_text()
         page.click("#stop")
         page.wait_for_timeout(2500)  # the sender cuts the last samples into a batch
         log = page.evaluate("window.gazesite.samples")
         session = page.evaluate("window.gazesite.collect.session")
-        kept = json.loads(
-            page.evaluate(f"localStorage.getItem(Object.keys(localStorage).find(k => k.endsWith({session!r})))")
-        )
+        kept = json.loads(page.evaluate(f"localStorage.getItem(Object.keys(localStorage).find(k => k.endsWith({session!r})))"))
         assert sum(batch["count"] for batch in kept["batches"]) == len(log) > 0
 
         page.reload()  # its beacons find no server either: the batches stay in localStorage
@@ -170,9 +158,7 @@ def test_batches_wait_on_the_device_while_the_server_is_down_and_survive_a_reloa
         stored = stored_session(collect.db, session, len(log))
         assert stored["samples"] == [as_v2(sample) for sample in log]
         assert stored["collected"]["missingBatches"] == 0
-        page.wait_for_function(
-            "window.gazesite.collect.pending === 0 && window.gazesite.collect.sentBatches >= 1", timeout=30_000
-        )
+        page.wait_for_function("window.gazesite.collect.pending === 0 && window.gazesite.collect.sentBatches >= 1", timeout=30_000)
         assert page.evaluate(f"Object.keys(localStorage).filter(k => k.endsWith({session!r}))") == []
     finally:
         if not collect.alive():
@@ -275,9 +261,7 @@ def test_sender_backs_off_and_honours_retry_after(harness: Any) -> None:
 def test_sender_resends_earlier_visits_first_and_survives_full_storage(harness: Any) -> None:
     earlier = {
         "updated": 0,
-        "batches": [
-            {"sequence": 4, "body": '{"session":"earlier-visit-0000001","sequence":4,"samples":[{}]}', "count": 1}
-        ],
+        "batches": [{"sequence": 4, "body": '{"session":"earlier-visit-0000001","sequence":4,"samples":[{}]}', "count": 1}],
     }
     other_url = ["gazesite-collect:https://elsewhere.test/:x", "{}"]
     result = harness(

@@ -1,4 +1,4 @@
-"""The page's screen -> viewport mapping (assets/app/coords.js), run in Chromium."""
+"""The page's screen -> viewport mapping (assets/app/track/coords.js), run in Chromium."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from .conftest import open_ready
+from ..helpers.pages import open_ready
 
 MAP = """async ([point, metrics]) => {
-  const { screenToViewport } = await import('./app/coords.js');
+  const { screenToViewport } = await import('./app/track/coords.js');
   return screenToViewport(point, metrics);
 }"""
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from gazesite.browser import wait_state as state_becomes
+from gazesite.bench.chromium import wait_state as state_becomes
 
-from .conftest import watch
+from ..helpers.pages import watch
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from gazesite.browser import camera_args, wait_state
-from gazesite.fakecam import face_video
+from gazesite.bench.chromium import camera_args, wait_state
+from gazesite.bench.fakecam import face_video
 
-from .conftest import watch
+from ..helpers.pages import watch
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,8 @@ def test_downloads(live: dict[str, Any], tmp_path: Path) -> None:
     with page.expect_download() as info:
         page.click("#download-json")
     data = json.loads(Path(info.value.path()).read_text())
-    assert data["format"] == "gazesite-samples" and data["version"] == 1
+    assert data["format"] == "gazesite-samples" and data["version"] == 2 and data["mode"] == "frame" and data["pages"] == []
+    assert all(s["doc"] is None and s["page"] is None and len(s["raw"]) == 2 for s in data["samples"])
     assert data["target"] == live["target"].url("/study") and len(data["samples"]) >= 30
     with page.expect_download() as info:
         page.click("#download-csv")

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from gazesite.model import load_model
-from gazesite.pipeline import process_frame, spec_for_input_shape
+from gazesite.track.pipeline import process_frame, spec_for_input_shape
 
-from .. import own_models
-from .conftest import PROCESS_IN_PAGE, open_ready, rgba_payload
-from .frames import parity_frames
+from ..helpers import own_models
+from ..helpers.frames import parity_frames
+from ..helpers.pages import PROCESS_IN_PAGE, open_ready, rgba_payload
 
 GAZE_TOLERANCE = 1e-4  # float32 weights on the wasm backend
 

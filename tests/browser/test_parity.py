@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from gazesite.paths import default_model_dir
-from gazesite.pipeline import crops_to_input, process_frame
+from gazesite.track.pipeline import crops_to_input, process_frame
 
-from .conftest import PROCESS_IN_PAGE, open_ready, rgba_payload
-from .frames import parity_frames
+from ..helpers.frames import parity_frames
+from ..helpers.pages import PROCESS_IN_PAGE, TRACK_IN_PAGE, open_ready, rgba_payload
 
 #: Largest |gaze difference| allowed, in screen fractions, per backend. wasm and
 #: cpu compute in float32 like TensorFlow; webgl may run with reduced precision.
@@ -48,7 +48,7 @@ def python_predictions(site: dict[str, Any], crops: np.ndarray) -> np.ndarray:
         return load_model(default_model_dir()).predict(crops)
     import tensorflowjs as tfjs
 
-    from gazesite.tf_env import import_keras
+    from gazesite.model.tf_env import import_keras
 
     import_keras()
     reloaded = tfjs.converters.load_keras_model(str(Path(site["dist"]) / "model" / "model.json"))
@@ -89,16 +89,11 @@ def test_page_matches_python(backend: str, site: dict[str, Any], frames: list[tu
     page.context.close()
 
 
-TRACK_IN_PAGE = """async (frames) => {
-  const images = frames.map(({width, height, data}) =>
-    new ImageData(Uint8ClampedArray.from(atob(data), c => c.charCodeAt(0)), width, height));
-  return await window.gazesite.trackFrames(images);
-}"""
 
 
 def moving_sequence() -> list[np.ndarray]:
     """A person moving about, leaving the frame for a moment, then someone else."""
-    from gazesite import synthetic
+    from gazesite.data import synthetic
 
     rng = np.random.default_rng(8)
     first, second = synthetic.random_identity(rng), synthetic.random_identity(rng)
@@ -114,14 +109,15 @@ def moving_sequence() -> list[np.ndarray]:
 
 
 def test_tracked_sequence_matches_python(site: dict[str, Any], chromium: Any) -> None:
-    from gazesite.pipeline import FaceTracker
+    from gazesite.track.face_tracker import FaceTracker
+    from gazesite.track.pipeline import PIPELINE, track_frame
 
     frames = moving_sequence()
-    tracker = FaceTracker()
+    tracker = FaceTracker(PIPELINE)
     expected, tracked = [], 0
     for frame in frames:
-        expected.append(tracker.process(frame))
-        tracked += tracker.tracked_frames > 0
+        expected.append(track_frame(frame, tracker))
+        tracked += tracker.state.tracked_frames > 0
     assert tracked >= len(frames) // 2, "the sequence must exercise the near-face search"
     assert sum(r.face is None for r in expected) >= 3
 

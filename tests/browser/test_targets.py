@@ -18,7 +18,8 @@ import pytest
 
 from gazesite import browser
 
-from .conftest import gazesite_cli, watch
+from ..helpers import gazesite as gazesite_cli
+from ..helpers.pages import watch
 
 LANDING_PAGE = b"<!doctype html><html><head><title>Landing</title></head><body><h1 id='landed'>landed</h1></body></html>"
 #: bücher.test in the form Chromium resolves and the CSP names.

@@ -4,7 +4,7 @@
 
 import { fitCalibration, validateMapping } from './choose.js';
 import { finetuneCandidate } from './finetune.js';
-import { viewportToScreen, windowMetrics } from '../coords.js';
+import { viewportToScreen, windowMetrics } from '../track/coords.js';
 import { recordingPath, shuffled } from './dots.js';
 
 // A dot that saw no face while collecting stays up this much longer (with a

@@ -74,7 +74,10 @@ export class CollectStatus {
     const kept = status.persisted ? '' : ' Unsent data cannot be kept on this device (storage full): keep this page open.';
     if (status.state === 'retrying') {
       const seconds = Math.max(1, Math.round((status.nextTryMs ?? 0) / 1000));
-      this.set('retrying', `Cannot send to ${this.host} (${status.lastError}): ${plural(status.pending, 'batch', 'batches')} kept on this device, next try in ${seconds} s.${kept}`);
+      this.set(
+        'retrying',
+        `Cannot send to ${this.host} (${status.lastError}): ${plural(status.pending, 'batch', 'batches')} kept on this device, next try in ${seconds} s.${kept}`,
+      );
     } else {
       this.set(status.rejected > 0 ? 'rejected' : 'sending', `${sent}${waiting}${refused}.${kept}`);
     }

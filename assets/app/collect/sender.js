@@ -6,39 +6,14 @@
 // Answers that say the batch itself is wrong: sending it again cannot help, so it is dropped (and said so).
 const PERMANENT = new Set([400, 409, 413, 415, 422]);
 
-/** A random session id: 24 characters of [A-Za-z0-9_-] (samples v2 asks for 16-64). */
-export function newSessionId() {
-  const bytes = crypto.getRandomValues(new Uint8Array(18));
-  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_');
-}
-
-/** The calibration as samples v2 records it: method, check error and raw error in screen fractions, points. */
-export function calibrationMeta(summary) {
-  if (!summary) return null;
-  const check = summary.validation?.samples > 0 ? summary.validation : null;
-  return {
-    method: summary.method ?? null,
-    checkError: check?.error ?? null,
-    rawError: check?.rawError ?? summary.rawError ?? null,
-    points: summary.points ?? null,
-  };
-}
-
 /**
- * The session's metadata for a batch: the sample log's export document without its samples (a v2 log
- * carries every field itself), with what a v1 log lacks filled in.
+ * The session's metadata for a batch: the sample log's export document (samples v2: session, study, mode,
+ * screen, calibration, pages, target, times) without its samples.
  */
-export function sessionMeta(documentWithSamples, { session, study, calibration }) {
-  const { samples, ...doc } = documentWithSamples;
-  return {
-    ...doc,
-    session: doc.session ?? session,
-    study: doc.study ?? study,
-    mode: doc.mode ?? 'frame',
-    screen: doc.screen ?? [screen.width, screen.height],
-    calibration: doc.calibration !== undefined ? doc.calibration : calibrationMeta(calibration),
-    pages: doc.pages ?? [],
-  };
+export function sessionMeta(exportDocument) {
+  const meta = { ...exportDocument };
+  delete meta.samples;
+  return meta;
 }
 
 /**
@@ -53,13 +28,21 @@ export function pageStorage() {
     // fall through to the stand-in
   }
   return {
-    length: 0, key: () => null, getItem: () => null, removeItem: () => {},
-    setItem: () => { throw new Error('storage is blocked'); },
+    length: 0,
+    key: () => null,
+    getItem: () => null,
+    removeItem: () => {},
+    setItem: () => {
+      throw new Error('storage is blocked');
+    },
   };
 }
 
 const encoder = new TextEncoder();
-const sleepMs = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+const sleepMs = (ms) =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms);
+  });
 
 /**
  * One page load's sender. `samples()` returns the live array of logged samples (only read, from the
@@ -80,8 +63,16 @@ export class Sender {
     this.sending = false;
     this.stopped = true;
     this.status = {
-      state: 'idle', session, sentBatches: 0, sentSamples: 0, duplicates: 0, rejected: 0,
-      pending: 0, nextTryMs: null, lastError: null, persisted: true,
+      state: 'idle',
+      session,
+      sentBatches: 0,
+      sentSamples: 0,
+      duplicates: 0,
+      rejected: 0,
+      pending: 0,
+      nextTryMs: null,
+      lastError: null,
+      persisted: true,
     };
   }
 
@@ -176,7 +167,14 @@ export class Sender {
   next() {
     while (this.adopted.length > 0 && this.adopted[0].batches.length === 0) this.releaseAdopted(this.adopted.shift());
     if (this.adopted.length > 0) return { batch: this.adopted[0].batches[0], done: () => this.adopted[0].batches.shift() };
-    if (this.queue.length > 0) return { batch: this.queue[0], done: () => { this.queue.shift(); this.persist(); } };
+    if (this.queue.length > 0)
+      return {
+        batch: this.queue[0],
+        done: () => {
+          this.queue.shift();
+          this.persist();
+        },
+      };
     return null;
   }
 
@@ -195,20 +193,27 @@ export class Sender {
         if (result.ok || result.permanent) {
           item.done();
           this.attempt = 0;
-          this.update(result.ok
-            ? {
-              state: 'sending',
-              sentBatches: this.status.sentBatches + 1,
-              sentSamples: this.status.sentSamples + item.batch.count,
-              duplicates: this.status.duplicates + (result.duplicate ? 1 : 0),
-              nextTryMs: null,
-            }
-            : { state: 'rejected', rejected: this.status.rejected + 1, lastError: result.reason });
+          this.update(
+            result.ok
+              ? {
+                  state: 'sending',
+                  sentBatches: this.status.sentBatches + 1,
+                  sentSamples: this.status.sentSamples + item.batch.count,
+                  duplicates: this.status.duplicates + (result.duplicate ? 1 : 0),
+                  nextTryMs: null,
+                }
+              : { state: 'rejected', rejected: this.status.rejected + 1, lastError: result.reason },
+          );
           continue;
         }
         const delay = this.backoff(result.retryAfterMs);
         this.update({ state: 'retrying', lastError: result.reason, nextTryMs: delay });
-        await Promise.race([sleepMs(delay), new Promise((resolve) => { this.wake = resolve; })]);
+        await Promise.race([
+          sleepMs(delay),
+          new Promise((resolve) => {
+            this.wake = resolve;
+          }),
+        ]);
         this.wake = null;
       }
     } finally {

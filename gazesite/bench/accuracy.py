@@ -1,0 +1,431 @@
+"""``gazesite bench --accuracy``: how far gaze lands from where unseen people look, before and after calibration.
+
+For each renderer, N people no model trained on (``gazesite.data.faces.unseen_people``)
+look at the calibration dots the page shows (5, 9 and 13 by default) for as
+many frames as the page collects per dot, then at 20 random points no dot
+sits on. The built page receives the identical RGBA frames: its real
+calibration code fits each dot count, and its pipeline predicts the held-out
+frames, raw and calibrated. With ``peer="webgazer"`` the same frames and dots
+go through WebGazer 3.5.3 (its ridge trained with ``recordScreenPosition``,
+Kalman filter off), so both are scored on identical input.
+
+Errors are mean Euclidean distances in fractions of the screen.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import statistics
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gazesite.errors import GazesiteError
+
+log = logging.getLogger(__name__)
+
+#: Held-out points per person, and frames per point: random points no calibration dot sits on.
+TEST_TARGETS = 20
+TEST_FRAMES = 3
+#: The held-out points avoid the outermost 5% (the dots stay 10% in): tracking interpolates there.
+TEST_BOX = (0.05, 0.95)
+#: Seeds of the frame noise and head movement; fixed, so every run sees the same frames.
+CALIBRATION_SEED, TEST_SEED = 1, 2
+#: Where the frames are served from, under the page's own origin (its CSP allows nothing else).
+FRAMES_DIR = "_bench"
+#: WebGazer keeps only its last 50 clicks: with more frames per dot than fit, each dot gets an even share.
+WEBGAZER_CLICKS = 50
+
+
+@dataclass(frozen=True)
+class AccuracyConfig:
+    """Settings of ``gazesite bench --accuracy``."""
+
+    people: int = 6
+    renderers: tuple[str, ...] = ("cartoon", "vector", "raycast")
+    points: tuple[int, ...] = (5, 9, 13)
+    frames_per_dot: int | None = None  # None: as many as the page collects per dot
+    peer: str | None = None
+    site: Path | None = None
+    json_out: Path | None = None
+
+
+@dataclass
+class PersonFrames:
+    """One person's frames: calibration frames at every dot of every layout, then the held-out frames."""
+
+    frames: list[np.ndarray] = field(default_factory=list)
+    calibration: dict[int, list[tuple[int, tuple[float, float]]]] = field(default_factory=dict)  # points -> (frame index, target)
+    test: list[tuple[int, tuple[float, float]]] = field(default_factory=list)
+
+    def write(self, path: Path) -> None:
+        """All frames, RGBA, one after another (the page fetches them as one file)."""
+        with open(path, "wb") as out:
+            for frame in self.frames:
+                out.write(np.ascontiguousarray(frame).tobytes())
+
+
+def ui_frames_per_dot(calibration: dict[str, Any], fps: int = 30) -> int:
+    """How many frames the page collects at one dot from a 30 fps camera."""
+    return int(calibration["collectMs"] * fps / 1000)
+
+
+def person_frames(renderer: str, person: Any, points: tuple[int, ...], per_dot: int) -> PersonFrames:
+    """Render one person looking at the union of the layouts, then at the held-out points."""
+    from gazesite.calibration.dots import calibration_layout
+    from gazesite.data import faces
+
+    drawer = faces.RENDERERS[renderer]
+    dots: list[tuple[float, float]] = []
+    for count in points:
+        dots.extend(dot for dot in calibration_layout(count) if dot not in dots)
+    out = PersonFrames()
+    at_dot: dict[tuple[float, float], list[int]] = {}
+    for sample in faces.person_frames(drawer, person, dots, per_dot, CALIBRATION_SEED):
+        at_dot.setdefault(sample.target, []).append(len(out.frames))
+        out.frames.append(sample.frame)
+    for count in points:
+        out.calibration[count] = [(index, dot) for dot in calibration_layout(count) for index in at_dot[dot]]
+    rng = np.random.default_rng(TEST_SEED)
+    targets = [(float(x), float(y)) for x, y in rng.uniform(*TEST_BOX, (TEST_TARGETS, 2))]
+    for sample in faces.person_frames(drawer, person, targets, TEST_FRAMES, TEST_SEED):
+        out.test.append((len(out.frames), sample.target))
+        out.frames.append(sample.frame)
+    return out
+
+
+# ---------------------------------------------------------------- in the page
+
+_GAZESITE_IN_PAGE = """async ({url, width, height, calibrations, test}) => {
+  const bytes = new Uint8ClampedArray(await (await fetch(url)).arrayBuffer());
+  const size = width * height * 4;
+  const image = (i) => new ImageData(bytes.slice(i * size, (i + 1) * size), width, height);
+  window.gazesite.stop();
+  const out = {};
+  for (const [points, frames] of Object.entries(calibrations)) {
+    await window.gazesite.resetCalibration();
+    const began = performance.now();
+    let summary = null;
+    let problem = null;
+    try {
+      summary = await window.gazesite.calibrate(frames.map(([index, target]) => ({ image: image(index), target })));
+    } catch (error) {
+      problem = String(error.message ?? error);
+    }
+    const fitMs = performance.now() - began;
+    const results = [];
+    for (const [index] of test) {
+      const { gaze, calibrated } = await window.gazesite.processFrame(image(index));
+      results.push({ gaze, calibrated });
+    }
+    out[points] = { summary, problem, fitMs, results };
+  }
+  await window.gazesite.resetCalibration();
+  return out;
+}"""
+
+
+def _errors(results: list[dict[str, Any]], test: list[tuple[int, tuple[float, float]]], key: str) -> tuple[float, int]:
+    """Mean error of one kind of prediction over the held-out frames that have one, and how many had one."""
+    distances = [float(np.hypot(*np.subtract(r[key], t))) for r, (_, t) in zip(results, test) if r.get(key) is not None]
+    return (float(np.mean(distances)) if distances else float("nan")), len(distances)
+
+
+def gazesite_person(page: Any, url: str, person: PersonFrames) -> dict[str, Any]:
+    """Calibrate the page at every dot count on one person; raw and calibrated errors on the held-out frames."""
+    payload = {
+        "url": url,
+        "width": int(person.frames[0].shape[1]),
+        "height": int(person.frames[0].shape[0]),
+        "calibrations": {str(k): [[i, list(t)] for i, t in v] for k, v in person.calibration.items()},
+        "test": [[i, list(t)] for i, t in person.test],
+    }
+    runs = page.evaluate(_GAZESITE_IN_PAGE, payload)
+    out = {}
+    for points, run in runs.items():
+        before, seen = _errors(run["results"], person.test, "gaze")
+        after, _ = _errors(run["results"], person.test, "calibrated")
+        summary = run["summary"] or {}
+        out[points] = {
+            "before": before,
+            "after": after,
+            "held_out_frames": seen,
+            "method": summary.get("method"),
+            "lambda": summary.get("lambda"),
+            "cv_error": summary.get("cvError"),
+            "fit_ms": round(run["fitMs"]),
+            "calibration_frames": summary.get("samples", 0),
+            "candidates": summary.get("candidates", []),
+            "problem": run["problem"],
+        }
+    return out
+
+
+_WEBGAZER_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>WebGazer __VERSION__ accuracy (gazesite bench peer)</title>
+<link rel="icon" href="data:,"></head>
+<body style="margin:0">
+<canvas id="source" width="320" height="240" style="display:none"></canvas>
+<script src="webgazer.js"></script>
+<script>
+// The camera is a canvas stream: each frame of the benchmark is drawn on it, exactly.
+const source = document.getElementById('source');
+source.getContext('2d').fillRect(0, 0, source.width, source.height);  // a canvas without a context streams nothing
+const stream = source.captureStream(0);
+const [track] = stream.getVideoTracks();
+navigator.mediaDevices.getUserMedia = async () => stream;
+// The video element learns its size from a first frame; without one, WebGazer's start never finishes.
+const starter = setInterval(() => track.requestFrame(), 50);
+webgazer.params.faceMeshSolutionPath = '/mediapipe/face_mesh';
+webgazer.params.saveDataAcrossSessions = false;
+webgazer.params.showVideo = false;
+webgazer.params.showVideoPreview = false;
+webgazer.params.showFaceOverlay = false;
+webgazer.params.showFaceFeedbackBox = false;
+webgazer.params.showGazeDot = false;
+webgazer.applyKalmanFilter(false);
+window.peerReady = webgazer.setRegression('ridge').begin().finally(() => clearInterval(starter));
+
+// Show one frame on the camera and make WebGazer read its eyes from it.
+async function look(image) {
+  source.getContext('2d').putImageData(image, 0, 0);
+  const video = document.getElementById(webgazer.params.videoElementId);
+  const shown = new Promise((resolve) => video.requestVideoFrameCallback(() => resolve()));
+  track.requestFrame();
+  await shown;
+  const canvas = webgazer.getVideoElementCanvas();
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  canvas.getContext('2d', { willReadFrequently: true }).drawImage(video, 0, 0, canvas.width, canvas.height);
+  return webgazer.getCurrentPrediction();
+}
+
+window.peerRun = async ({url, width, height, screen, calibrations, test}) => {
+  await window.peerReady;
+  const bytes = new Uint8ClampedArray(await (await fetch(url)).arrayBuffer());
+  const size = width * height * 4;
+  const image = (i) => new ImageData(bytes.slice(i * size, (i + 1) * size), width, height);
+  const out = {};
+  for (const [points, frames] of Object.entries(calibrations)) {
+    await webgazer.clearData();
+    let clicks = 0;
+    for (const [index, [x, y]] of frames) {
+      await look(image(index));
+      // Targets in screen px: WebGazer's ridge regresses whatever positions it is given.
+      const before = webgazer.getRegression()[0].eyeFeaturesClicks.length;
+      webgazer.recordScreenPosition(x * screen[0], y * screen[1], 'click');
+      if (webgazer.getRegression()[0].eyeFeaturesClicks.length > before) clicks += 1;
+    }
+    const results = [];
+    for (const [index] of test) {
+      const prediction = await look(image(index));
+      results.push(prediction ? { gaze: [prediction.x / screen[0], prediction.y / screen[1]] } : { gaze: null });
+    }
+    out[points] = { clicks, results };
+  }
+  return out;
+};
+</script>
+</body></html>
+"""
+
+#: The screen WebGazer's targets are scaled to (px): any size works, the errors are fractions.
+WEBGAZER_SCREEN = (1280, 800)
+
+
+def webgazer_share(frames: list[tuple[int, tuple[float, float]]]) -> list[tuple[int, tuple[float, float]]]:
+    """Frames WebGazer can keep: with more than 50, an evenly spaced share of each dot's frames."""
+    dots: dict[tuple[float, float], list[int]] = {}
+    for index, target in frames:
+        dots.setdefault(target, []).append(index)
+    per_dot = max(1, WEBGAZER_CLICKS // len(dots))
+    kept = []
+    for target, indices in dots.items():
+        picks = np.linspace(0, len(indices) - 1, min(per_dot, len(indices))).round().astype(int)
+        kept.extend((indices[i], target) for i in sorted(set(picks.tolist())))
+    return kept
+
+
+def webgazer_person(page: Any, url: str, person: PersonFrames) -> dict[str, Any]:
+    """The same person through WebGazer: clicks at the same dots, predictions on the same held-out frames."""
+    payload = {
+        "url": url,
+        "width": int(person.frames[0].shape[1]),
+        "height": int(person.frames[0].shape[0]),
+        "screen": list(WEBGAZER_SCREEN),
+        "calibrations": {str(k): [[i, list(t)] for i, t in webgazer_share(v)] for k, v in person.calibration.items()},
+        "test": [[i, list(t)] for i, t in person.test],
+    }
+    runs = page.evaluate("(payload) => window.peerRun(payload)", payload)
+    out = {}
+    for points, run in runs.items():
+        after, seen = _errors(run["results"], person.test, "gaze")
+        out[points] = {"after": after, "held_out_frames": seen, "clicks": run["clicks"]}
+    return out
+
+
+def write_webgazer_page(package: Path, out: Path) -> Path:
+    """The accuracy peer page beside links to the bundle and the FaceMesh files."""
+    from gazesite.bench.peers import WEBGAZER_VERSION, write_peer_page
+
+    write_peer_page(package, out)
+    (out / "index.html").write_text(_WEBGAZER_PAGE.replace("__VERSION__", WEBGAZER_VERSION))
+    return out
+
+
+# ---------------------------------------------------------------- the run
+
+
+@contextmanager
+def _site(config: AccuracyConfig, scratch: Path) -> Iterator[Path]:
+    """A copy of the site to measure (or a fresh build of the default), with room for the frames."""
+    site = scratch / "site"
+    if config.site is not None:
+        shutil.copytree(config.site, site, symlinks=False)
+    else:
+        from gazesite.bench.speed import build_bench_site
+
+        build_bench_site(site, "https://example.org/")
+    (site / FRAMES_DIR).mkdir()
+    yield site
+
+
+def summarize(rows: list[dict[str, Any]], key: str) -> dict[str, float]:
+    """Median, worst and mean of one error over people."""
+    values = [row[key] for row in rows if row.get(key) == row.get(key)]  # drops NaN
+    if not values:
+        return {"median": float("nan"), "worst": float("nan"), "mean": float("nan")}
+    return {"median": round(statistics.median(values), 4), "worst": round(max(values), 4), "mean": round(statistics.fmean(values), 4)}
+
+
+def run_accuracy(config: AccuracyConfig, playwright: Any | None = None) -> dict[str, Any]:
+    """Measure every person of every renderer at every dot count; the report as JSON-ready data."""
+    from playwright.sync_api import sync_playwright
+
+    if playwright is None:
+        with sync_playwright() as started:
+            return run_accuracy(config, started)
+    from gazesite.bench.chromium import camera_args, launch, wait_ready
+    from gazesite.bench.peers import OFFLINE_ARGS, fetch_webgazer
+    from gazesite.bench.speed import serving
+    from gazesite.data import faces
+
+    unknown = [name for name in config.renderers if name not in faces.RENDERER_NAMES]
+    if unknown:
+        raise GazesiteError(f"--renderers: unknown renderer(s) {', '.join(unknown)}; expected some of {', '.join(faces.RENDERER_NAMES)}")
+    package = fetch_webgazer() if config.peer == "webgazer" else None
+    report: dict[str, Any] = {"people": config.people, "points": list(config.points), "renderers": {}}
+    with tempfile.TemporaryDirectory(prefix="gazesite-accuracy-") as temp, _site(config, Path(temp)) as site:
+        scratch = Path(temp)
+        settings = json.loads((site / "build.json").read_text())
+        per_dot = config.frames_per_dot or ui_frames_per_dot(_page_settings(site)["calibration"])
+        report["frames_per_dot"] = per_dot
+        peer_dir = write_webgazer_page(package, scratch / "webgazer") if package else None
+        chromium = launch(playwright, *camera_args())
+        peer_chromium = launch(playwright, *OFFLINE_ARGS) if peer_dir else None
+        try:
+            with serving(site) as url, (serving(peer_dir) if peer_dir else _nothing()) as peer_url:
+                page = chromium.new_page()
+                page.goto(url)
+                wait_ready(page)
+                peer_page = None
+                if peer_chromium is not None:
+                    peer_page = peer_chromium.new_page()
+                    # "commit": the camera's video never finishes loading, so the page's load event may not come.
+                    peer_page.goto(peer_url, wait_until="commit")
+                    peer_page.wait_for_function("window.peerReady !== undefined")
+                    peer_page.evaluate("window.peerReady.then(() => true)")
+                for renderer in config.renderers:
+                    rows = []
+                    for index, person in enumerate(faces.unseen_people(renderer, config.people)):
+                        log.info("accuracy: %s person %d/%d, %d frames per dot", renderer, index + 1, config.people, per_dot)
+                        frames = person_frames(renderer, person, config.points, per_dot)
+                        name = f"{renderer}-{index}.bin"
+                        frames.write(site / FRAMES_DIR / name)
+                        row: dict[str, Any] = {"person": index, "gazesite": gazesite_person(page, f"{FRAMES_DIR}/{name}", frames)}
+                        if peer_page is not None:
+                            shutil.copyfile(site / FRAMES_DIR / name, peer_dir / name)
+                            row["webgazer"] = webgazer_person(peer_page, name, frames)
+                            (peer_dir / name).unlink()
+                        (site / FRAMES_DIR / name).unlink()
+                        rows.append(row)
+                    report["renderers"][renderer] = rows
+        finally:
+            chromium.close()
+            if peer_chromium is not None:
+                peer_chromium.close()
+        report["site"] = {"gazesite": settings.get("gazesite"), "quantize": settings.get("quantize")}
+    report["summary"] = summary_table(report)
+    if config.json_out:
+        Path(config.json_out).write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield None
+
+
+def _page_settings(site: Path) -> dict[str, Any]:
+    """The settings a built page carries (its #gazesite-config JSON)."""
+    import html
+    import re
+
+    text = (site / "index.html").read_text()
+    match = re.search(r'<script type="application/json" id="gazesite-config">(.*?)</script>', text, re.S)
+    if match is None:
+        raise GazesiteError(f"{site}/index.html has no gazesite settings: build it with this gazesite version")
+    return json.loads(html.unescape(match.group(1)))
+
+
+def summary_table(report: dict[str, Any]) -> dict[str, Any]:
+    """Per renderer and dot count: median, worst and mean before and after, methods chosen, and the peer."""
+    out: dict[str, Any] = {}
+    for renderer, rows in report["renderers"].items():
+        out[renderer] = {}
+        for points in report["points"]:
+            key = str(points)
+            mine = [row["gazesite"][key] for row in rows]
+            entry = {
+                "before": summarize(mine, "before"),
+                "after": summarize(mine, "after"),
+                "halved": sum(1 for r in mine if r["after"] <= r["before"] / 2),
+                "methods": dict(sorted({m: sum(1 for r in mine if r["method"] == m) for m in {r["method"] for r in mine}}.items(), key=str)),
+            }
+            if rows and "webgazer" in rows[0]:
+                entry["webgazer"] = summarize([row["webgazer"][key] for row in rows], "after")
+            out[renderer][key] = entry
+    return out
+
+
+def format_accuracy(report: dict[str, Any]) -> str:
+    """The report as plain-text tables: per person, then medians and worst per renderer and dot count."""
+    peer = any("webgazer" in row for rows in report["renderers"].values() for row in rows)
+    lines = [f"{report['people']} unseen people per renderer, {report['frames_per_dot']} frames per dot, "
+             f"{TEST_TARGETS} held-out points x {TEST_FRAMES} frames; mean error in fractions of the screen"]
+    header = f"{'renderer':<9}{'person':>7}{'dots':>6}{'before':>9}{'after':>9}  {'method':<16}" + (f"{'webgazer':>10}" if peer else "")
+    lines += ["", header, "-" * len(header)]
+    for renderer, rows in report["renderers"].items():
+        for row in rows:
+            for points in report["points"]:
+                mine = row["gazesite"][str(points)]
+                line = f"{renderer:<9}{row['person']:>7}{points:>6}{mine['before']:>9.3f}{mine['after']:>9.3f}  {str(mine['method']):<16}"
+                if peer:
+                    line += f"{row['webgazer'][str(points)]['after']:>10.3f}"
+                lines.append(line)
+    lines += ["", f"{'renderer':<9}{'dots':>6}{'before (median)':>17}{'after median':>14}{'after worst':>13}{'halved':>8}" + (f"{'webgazer median':>17}{'worst':>8}" if peer else "")]
+    for renderer, table in report["summary"].items():
+        for points, entry in table.items():
+            line = (f"{renderer:<9}{points:>6}{entry['before']['median']:>17.3f}{entry['after']['median']:>14.3f}"
+                    f"{entry['after']['worst']:>13.3f}{entry['halved']:>5}/{report['people']:<2}")
+            if "webgazer" in entry:
+                line += f"{entry['webgazer']['median']:>17.3f}{entry['webgazer']['worst']:>8.3f}"
+            lines.append(line + "  " + ", ".join(f"{m} {n}" for m, n in entry["methods"].items()))
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Training data: the dataset format and synthetic faces to fill it."""

@@ -1,0 +1,180 @@
+"""Areas of interest: read and check an AOI file, and measure each AOI over the included participants.
+
+An AOI file is a JSON object ``{"aois": [...]}``; each AOI has a ``name``, an
+optional ``page`` (a page id such as ``"snapshot-1280"`` or ``"/about.html"``,
+``"viewport"`` for frame-mode samples; absent or null: every page) and exactly
+one of ``rect`` ``[x, y, width, height]`` in document px or ``element``, a CSS
+path matched against the samples' ``element`` (same-origin mode): a fixation
+on that element or inside it (its path continues with a space or " > ").
+
+Measures, from fixations: whether a participant looked (one fixation or more),
+time to first fixation (from the participant's first frame on the AOI's page,
+or their first frame when the AOI names no page, to the onset of their first
+fixation in the AOI), dwell time (the summed durations of their fixations in
+it) and fixation count.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gazesite.bounded import MIB, InputError, json_type, read_json
+from gazesite.report.fixations import Fixation
+from gazesite.report.model import ReportError, Session
+
+MAX_AOI_FILE_BYTES = 1 * MIB
+MAX_AOIS = 500
+MAX_NAME = 200
+MAX_SELECTOR = 1000
+MAX_PX = 1_000_000.0
+_AOI_KEYS = {"name", "page", "rect", "element"}
+
+
+@dataclass(frozen=True)
+class Aoi:
+    """One area of interest: a rectangle in document px, or a CSS path."""
+
+    name: str
+    page: str | None
+    rect: tuple[float, float, float, float] | None = None
+    element: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """The AOI's kind: "rect" or "element"."""
+        return "rect" if self.rect is not None else "element"
+
+    @property
+    def definition(self) -> str:
+        """The AOI's shape as text, for tables."""
+        if self.rect is not None:
+            return "x {:g}, y {:g}, {:g} x {:g} px".format(*self.rect)
+        return str(self.element)
+
+    def contains(self, fixation: Fixation) -> bool:
+        """True when the fixation lies on the AOI (page, then rectangle or element)."""
+        if self.page is not None and fixation.page != self.page:
+            return False
+        if self.rect is not None:
+            x, y, width, height = self.rect
+            return fixation.placed and x <= fixation.x <= x + width and y <= fixation.y <= y + height
+        found = fixation.element
+        return found is not None and (found == self.element or found.startswith(f"{self.element} "))
+
+
+@dataclass
+class AoiVisit:
+    """One participant's measures on one AOI."""
+
+    aoi: str
+    participant: str
+    ttff_ms: float | None
+    dwell_ms: float
+    fixations: int
+
+
+@dataclass
+class AoiSummary:
+    """One AOI's measures over the included participants."""
+
+    aoi: Aoi
+    participants: int
+    looked: int
+    ttff_median_ms: float | None
+    ttff_mean_ms: float | None
+    dwell_total_ms: float
+    dwell_mean_ms: float | None
+    fixations: int
+
+
+def read_aois(path: Path) -> list[Aoi]:
+    """Read and check an AOI file; any problem is one line naming the file and the AOI."""
+    try:
+        document = read_json(path, MAX_AOI_FILE_BYTES)
+    except InputError as exc:
+        raise ReportError(f"--aoi {path}: {exc}") from None
+    if not isinstance(document, dict) or set(document) != {"aois"} or not isinstance(document["aois"], list):
+        raise ReportError(f'--aoi {path}: expected a JSON object {{"aois": [...]}} and nothing else')
+    entries = document["aois"]
+    if not 0 < len(entries) <= MAX_AOIS:
+        raise ReportError(f"--aoi {path}: 'aois' must list 1 to {MAX_AOIS} areas, not {len(entries)}")
+    aois = [_aoi(entry, f"--aoi {path}: aois[{index}]") for index, entry in enumerate(entries)]
+    names = [aoi.name for aoi in aois]
+    duplicate = next((name for name in names if names.count(name) > 1), None)
+    if duplicate is not None:
+        raise ReportError(f"--aoi {path}: the name {duplicate!r} is used twice; every AOI needs its own name")
+    return aois
+
+
+def _aoi(entry: Any, where: str) -> Aoi:
+    if not isinstance(entry, dict):
+        raise ReportError(f"{where}: expected an object, got a JSON {json_type(entry)}")
+    unknown = sorted(set(entry) - _AOI_KEYS)
+    if unknown:
+        raise ReportError(f"{where}: unknown key {unknown[0]!r} (expected name, page, and rect or element)")
+    name = _string(entry.get("name"), f"{where}.name", MAX_NAME)
+    page = None if entry.get("page") is None else _string(entry["page"], f"{where}.page", MAX_SELECTOR)
+    has_rect, has_element = entry.get("rect") is not None, entry.get("element") is not None
+    if has_rect == has_element:
+        raise ReportError(f"{where} ({name}): give exactly one of rect [x, y, width, height] or element (a CSS path)")
+    if has_element:
+        return Aoi(name, page, element=_string(entry["element"], f"{where}.element", MAX_SELECTOR))
+    rect = entry["rect"]
+    numbers_ok = (
+        isinstance(rect, list) and len(rect) == 4 and all(type(v) in (int, float) and math.isfinite(v) for v in rect)
+    )
+    if not numbers_ok or not (rect[2] > 0 and rect[3] > 0) or max(abs(v) for v in rect) > MAX_PX:
+        raise ReportError(f"{where}.rect ({name}): expected [x, y, width, height], finite px, width and height above 0")
+    return Aoi(name, page, rect=(float(rect[0]), float(rect[1]), float(rect[2]), float(rect[3])))
+
+
+def _string(value: Any, where: str, limit: int) -> str:
+    if not isinstance(value, str) or not 0 < len(value.strip()) <= limit or not value.isprintable():
+        raise ReportError(f"{where}: expected a printable string of 1-{limit} characters")
+    return value
+
+
+def first_frames(session: Session) -> dict[str | None, float]:
+    """Return the time of the participant's first frame on each page, and overall (key None)."""
+    samples = session.samples
+    starts: dict[str | None, float] = {}
+    if len(samples):
+        starts[None] = float(samples.t[0])
+        pages, first = np.unique(samples.page.astype(str), return_index=True)
+        starts.update({str(page): float(samples.t[index]) for page, index in zip(pages, first, strict=True)})
+    return starts
+
+
+def measure(
+    aois: list[Aoi], fixations: dict[str, list[Fixation]], starts: dict[str, dict[str | None, float]]
+) -> tuple[list[AoiSummary], list[AoiVisit]]:
+    """Measure every AOI for every participant in ``fixations`` (the included ones)."""
+    summaries, visits = [], []
+    for aoi in aois:
+        rows = []
+        for participant, found in fixations.items():
+            hits = [fixation for fixation in found if aoi.contains(fixation)]
+            start = starts[participant].get(aoi.page)
+            ttff = hits[0].onset_ms - start if hits and start is not None else None
+            rows.append(AoiVisit(aoi.name, participant, ttff, sum(hit.duration_ms for hit in hits), len(hits)))
+        visits.extend(rows)
+        looked = [row for row in rows if row.fixations]
+        ttffs = [row.ttff_ms for row in looked if row.ttff_ms is not None]
+        summaries.append(
+            AoiSummary(
+                aoi=aoi,
+                participants=len(rows),
+                looked=len(looked),
+                ttff_median_ms=float(np.median(ttffs)) if ttffs else None,
+                ttff_mean_ms=float(np.mean(ttffs)) if ttffs else None,
+                dwell_total_ms=float(sum(row.dwell_ms for row in rows)),
+                dwell_mean_ms=float(np.mean([row.dwell_ms for row in looked])) if looked else None,
+                fixations=sum(row.fixations for row in rows),
+            )
+        )
+    return summaries, visits

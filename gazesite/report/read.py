@@ -1,0 +1,345 @@
+"""Read gaze sample files (the page's JSON or CSV, version 1 or 2) and collected sessions into ``Session`` records.
+
+Every input is hostile until checked: files are read through ``gazesite.bounded``
+(regular file, size, JSON nesting), every field the report uses is checked for
+type, range and length, and any problem ends in one line naming the input, the
+sample (or CSV line) and what is expected. Version 1 samples become version 2
+records the way the samples contract says: ``raw`` = [x, y], ``doc``, ``page``
+and ``element`` null.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import math
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gazesite.bounded import MAX_JSON_DEPTH, MIB, InputError, json_type, parse_json, read_bounded
+from gazesite.report.model import VIEWPORT_PAGE, PageInfo, ReportError, Samples, Session
+
+log = logging.getLogger(__name__)
+
+SAMPLE_FORMAT = "gazesite-samples"
+SAMPLE_VERSIONS = (1, 2)
+MODES = ("frame", "snapshot", "same-origin")
+#: Largest sample file: the page pretty-prints about 500 bytes a sample, so about 75 minutes at 30 Hz.
+MAX_SAMPLE_FILE_BYTES = 64 * MIB
+#: Most samples in one file or collected session, and in one report.
+MAX_SAMPLES_PER_SESSION = 400_000
+MAX_SAMPLES_TOTAL = 2_000_000
+#: Most input files and collected sessions in one report.
+MAX_SESSIONS = 10_000
+#: Longest session: sample times are ms since the session started.
+MAX_TIME_MS = 24 * 3600 * 1000.0
+#: Largest coordinate or size in px anywhere in a sample.
+MAX_PX = 1_000_000.0
+#: Longest page id or CSS path; most page entries in one document.
+MAX_TEXT = 1000
+MAX_PAGES = 1000
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+CSV_V1 = (
+    "t", "x", "y", "viewport_width", "viewport_height", "face_x", "face_y", "face_w", "face_h",
+    "scroll_x", "scroll_y", "dpr", "source",
+)  # fmt: skip
+CSV_V2 = (*CSV_V1, "raw_x", "raw_y", "doc_x", "doc_y", "page", "element")
+
+
+def read_inputs(paths: Sequence[Path], db: Path | None = None) -> list[Session]:
+    """Read every sample file and every session of ``db``; sessions sharing an id are merged, in input order."""
+    if not paths and db is None:
+        raise ReportError("no input: give sample files (JSON or CSV) and/or --db FILE")
+    sessions = [read_sample_file(Path(path)) for path in dict.fromkeys(paths)]
+    if db is not None:
+        sessions.extend(read_database(Path(db)))
+    if len(sessions) > MAX_SESSIONS:
+        raise ReportError(f"{len(sessions)} sessions: at most {MAX_SESSIONS} fit in one report")
+    merged = merge_sessions(sessions)
+    total = sum(len(session.samples) for session in merged)
+    if total > MAX_SAMPLES_TOTAL:
+        raise ReportError(f"the inputs hold {total:,} samples, more than the {MAX_SAMPLES_TOTAL:,} one report reads")
+    return merged
+
+
+def read_database(db: Path) -> list[Session]:
+    """Read every session a ``gazesite collect`` database holds."""
+    try:
+        from gazesite.collect.storage import read_sessions
+    except ImportError:
+        raise ReportError(
+            f"--db {db}: this installation has no collection storage (gazesite.collect.storage)"
+        ) from None
+    if not db.is_file():
+        raise ReportError(f"--db {db}: no such database file")
+    import sqlite3
+
+    try:
+        documents = read_sessions(db)
+    except (OSError, ValueError, sqlite3.Error) as exc:  # not a database, a locked or damaged one
+        raise ReportError(f"--db {db}: cannot be read as a collection database ({exc})") from None
+    if not isinstance(documents, list):
+        raise ReportError(f"--db {db}: the collection storage returned no list of sessions")
+    if len(documents) > MAX_SESSIONS:
+        raise ReportError(f"--db {db}: {len(documents)} sessions, at most {MAX_SESSIONS} fit in one report")
+    return [session_from_document(document, f"--db {db} (session {index + 1})", fallback_id=f"{db.name}#{index + 1}")
+            for index, document in enumerate(documents)]  # fmt: skip
+
+
+def read_sample_file(path: Path) -> Session:
+    """Read one sample file, JSON or CSV (told apart by its first character, not its name)."""
+    try:
+        data = read_bounded(path, MAX_SAMPLE_FILE_BYTES)
+    except InputError as exc:
+        raise ReportError(f"{path}: {exc}") from None
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if head in (b"{", b"["):  # a JSON document (an array is refused below, by name)
+        try:
+            document = parse_json(data, MAX_JSON_DEPTH)
+        except InputError as exc:
+            raise ReportError(f"{path}: {exc}") from None
+        return session_from_document(document, str(path), fallback_id=str(path))
+    return session_from_csv(data, str(path))
+
+
+# ---------------------------------------------------------------- JSON documents
+
+
+def session_from_document(document: Any, source: str, fallback_id: str) -> Session:
+    """Check a samples document (version 1 or 2) and turn it into a session."""
+    if not isinstance(document, dict):
+        raise ReportError(f"{source}: expected a {SAMPLE_FORMAT} JSON object, got a JSON {json_type(document)}")
+    if document.get("format") != SAMPLE_FORMAT:
+        raise ReportError(f"{source}: 'format' must be {SAMPLE_FORMAT!r} (a sample file from a gazesite page)")
+    version = document.get("version")
+    if type(version) is not int or version not in SAMPLE_VERSIONS:
+        raise ReportError(f"{source}: 'version' must be one of {', '.join(map(str, SAMPLE_VERSIONS))}")
+    raw_samples = document.get("samples")
+    if not isinstance(raw_samples, list):
+        raise ReportError(f"{source}: 'samples' must be an array")
+    if len(raw_samples) > MAX_SAMPLES_PER_SESSION:
+        raise ReportError(f"{source}: {len(raw_samples):,} samples, more than {MAX_SAMPLES_PER_SESSION:,}")
+    participant, mode, screen, error, pages = fallback_id, "frame", None, None, {}
+    if version >= 2:
+        participant = _session_id(document.get("session"), source) or fallback_id
+        mode = document.get("mode", "frame")
+        if mode not in MODES:
+            raise ReportError(f"{source}: 'mode' must be one of {', '.join(MODES)}")
+        screen = _pair(document.get("screen"), f"{source}: 'screen'", positive=True, nullable=True)
+        error = _calibration_error(document.get("calibration"), source)
+        pages = _pages(document.get("pages"), source)
+    rows = [_sample_row(sample, version, f"{source}: sample {index + 1}") for index, sample in enumerate(raw_samples)]
+    return Session(participant, [source], version, mode, _columns(rows), error, screen, pages)
+
+
+def _session_id(value: Any, source: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not SESSION_ID.fullmatch(value):
+        raise ReportError(f"{source}: 'session' must be 16-64 characters of A-Z, a-z, 0-9, _ and -")
+    return value
+
+
+def _calibration_error(value: Any, source: str) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ReportError(f"{source}: 'calibration' must be null or an object")
+    check = value.get("checkError")
+    if check is None:
+        return None
+    return _number(check, f"{source}: 'calibration.checkError'", low=0.0, high=MAX_PX)
+
+
+def _pages(value: Any, source: str) -> dict[str, PageInfo]:
+    if value is None:
+        return {}
+    if not isinstance(value, list) or len(value) > MAX_PAGES:
+        raise ReportError(f"{source}: 'pages' must be an array of at most {MAX_PAGES} objects")
+    pages: dict[str, PageInfo] = {}
+    for index, entry in enumerate(value):
+        where = f"{source}: pages[{index}]"
+        if not isinstance(entry, dict):
+            raise ReportError(f"{where}: expected an object {{id, width, height, image}}")
+        page_id = _text(entry.get("id"), f"{where}.id", nullable=False)
+        image = _text(entry.get("image"), f"{where}.image", nullable=True)
+        width, height = entry.get("width"), entry.get("height")
+        if width is None and height is None:  # same-origin: a page whose size the page could not read
+            continue
+        width = _number(width, f"{where}.width", low=1.0, high=MAX_PX)
+        height = _number(height, f"{where}.height", low=1.0, high=MAX_PX)
+        pages[page_id] = PageInfo(page_id, width, height, image)
+    return pages
+
+
+def _sample_row(sample: Any, version: int, where: str) -> tuple[Any, ...]:
+    """Return (t, x, y, raw_x, raw_y, doc_x, doc_y, vw, vh, sx, sy, page, element) of one JSON sample."""
+    if not isinstance(sample, dict):
+        raise ReportError(f"{where}: expected an object, got a JSON {json_type(sample)}")
+    t = _number(sample.get("t"), f"{where}: 't'", low=0.0, high=MAX_TIME_MS)
+    x = _number(sample.get("x"), f"{where}: 'x'")
+    y = _number(sample.get("y"), f"{where}: 'y'")
+    viewport = _pair(sample.get("viewport"), f"{where}: 'viewport'", positive=True)
+    scroll = _pair(sample.get("scroll"), f"{where}: 'scroll'")
+    raw, doc, page, element = (x, y), None, None, None
+    if version >= 2:
+        raw = _pair(sample.get("raw"), f"{where}: 'raw'", nullable=True) or (x, y)
+        doc = _pair(sample.get("doc"), f"{where}: 'doc'", nullable=True)
+        page = _text(sample.get("page"), f"{where}: 'page'", nullable=True)
+        element = _text(sample.get("element"), f"{where}: 'element'", nullable=True)
+    doc = doc or (math.nan, math.nan)
+    return (t, x, y, *raw, *doc, *viewport, *scroll, page, element)
+
+
+def _number(value: Any, where: str, low: float = -MAX_PX, high: float = MAX_PX) -> float:
+    # bool is an int in Python but never a coordinate; NaN and Infinity pass json.loads.
+    if type(value) not in (int, float) or not math.isfinite(value) or not low <= value <= high:
+        raise ReportError(f"{where} must be a finite number from {low:g} to {high:g}")
+    return float(value)
+
+
+def _pair(value: Any, where: str, positive: bool = False, nullable: bool = False) -> tuple[float, float] | None:
+    if value is None and nullable:
+        return None
+    if not isinstance(value, list) or len(value) != 2:
+        raise ReportError(f"{where} must be {'null or ' if nullable else ''}[x, y], two finite numbers")
+    low = 0.0 if positive else -MAX_PX
+    return _number(value[0], where, low=low), _number(value[1], where, low=low)
+
+
+def _text(value: Any, where: str, nullable: bool) -> str | None:
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_TEXT or not value.isprintable():
+        raise ReportError(
+            f"{where} must be {'null or ' if nullable else ''}a printable string of 1-{MAX_TEXT} characters"
+        )
+    return value
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> Samples:
+    """Turn sample rows into time-ordered columns; of samples sharing a time, the first is kept."""
+    numbers = np.array([row[:11] for row in rows], dtype=np.float64).reshape(-1, 11)
+    page = np.array([row[11] if row[11] is not None else VIEWPORT_PAGE for row in rows], dtype=object)
+    element = np.array([row[12] for row in rows], dtype=object)
+    samples = Samples(
+        t=numbers[:, 0], xy=numbers[:, 1:3], raw=numbers[:, 3:5], doc=numbers[:, 5:7],
+        viewport=numbers[:, 7:9], scroll=numbers[:, 9:11], page=page, element=element,
+    )  # fmt: skip
+    return in_time_order(samples)
+
+
+def in_time_order(samples: Samples) -> Samples:
+    """Sort samples by time (stable) and drop repeated times (the same frame sent or exported twice)."""
+    order = np.argsort(samples.t, kind="stable")
+    ordered = samples.take(order)
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = np.diff(ordered.t) > 0
+    return ordered.take(keep)
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def session_from_csv(data: bytes, source: str) -> Session:
+    """Check a samples CSV (version 1 or 2 columns) and turn it into a session named after the file."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ReportError(f"{source}: neither a samples JSON document nor a UTF-8 samples CSV ({exc.reason})") from None
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = tuple(next(reader, ()))
+        if header not in (CSV_V1, CSV_V2):
+            raise ReportError(
+                f"{source}: neither a samples JSON document nor a samples CSV (the first line must be the "
+                f"version 1 or 2 header, starting {','.join(CSV_V1[:4])},...)"
+            )
+        rows = list(_csv_rows(reader, header, source))
+    except csv.Error as exc:
+        raise ReportError(f"{source}: line {reader.line_num}: malformed CSV ({exc})") from None
+    version = 2 if header == CSV_V2 else 1
+    return Session(source, [source], version, "frame", _columns(rows))
+
+
+def _csv_rows(reader: Iterable[list[str]], header: tuple[str, ...], source: str) -> Iterable[tuple[Any, ...]]:
+    count = 0
+    for cells in reader:
+        line = reader.line_num  # type: ignore[attr-defined]
+        if not cells:
+            continue
+        count += 1
+        if count > MAX_SAMPLES_PER_SESSION:
+            raise ReportError(f"{source}: more than {MAX_SAMPLES_PER_SESSION:,} samples")
+        where = f"{source}: line {line}"
+        if len(cells) != len(header):
+            raise ReportError(f"{where}: {len(cells)} cells, the header has {len(header)}")
+        row = dict(zip(header, cells, strict=True))
+        t = _cell(row, "t", where, low=0.0, high=MAX_TIME_MS)
+        x, y = _cell(row, "x", where), _cell(row, "y", where)
+        viewport = _cell(row, "viewport_width", where, low=0.0), _cell(row, "viewport_height", where, low=0.0)
+        scroll = _cell(row, "scroll_x", where), _cell(row, "scroll_y", where)
+        raw, doc, page, element = (x, y), (math.nan, math.nan), None, None
+        if len(header) == len(CSV_V2):
+            raw = _optional_pair(row, "raw", where) or raw
+            doc = _optional_pair(row, "doc", where) or doc
+            page = _text(row["page"] or None, f"{where}: page", nullable=True)
+            element = _text(row["element"] or None, f"{where}: element", nullable=True)
+        yield (t, x, y, *raw, *doc, *viewport, *scroll, page, element)
+
+
+def _cell(row: dict[str, str], name: str, where: str, low: float = -MAX_PX, high: float = MAX_PX) -> float:
+    try:
+        value = float(row[name])
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or not low <= value <= high:
+        raise ReportError(f"{where}: {name} must be a finite number from {low:g} to {high:g}, not {row[name][:40]!r}")
+    return value
+
+
+def _optional_pair(row: dict[str, str], name: str, where: str) -> tuple[float, float] | None:
+    first, second = row[f"{name}_x"], row[f"{name}_y"]
+    if not first and not second:
+        return None
+    return _cell(row, f"{name}_x", where), _cell(row, f"{name}_y", where)
+
+
+# ---------------------------------------------------------------- merging
+
+
+def merge_sessions(sessions: list[Session]) -> list[Session]:
+    """Join sessions that share a participant id (one session exported twice, or sent in parts)."""
+    by_id: dict[str, list[Session]] = {}
+    for session in sessions:
+        by_id.setdefault(session.participant, []).append(session)
+    merged = []
+    for participant, parts in by_id.items():
+        if len(parts) == 1:
+            merged.append(parts[0])
+            continue
+        first = parts[0]
+        pages: dict[str, PageInfo] = {}
+        for part in parts:
+            pages.update({key: value for key, value in part.pages.items() if key not in pages})
+        log.info(
+            "participant %s: merged %d inputs (%s)", participant, len(parts), ", ".join(p.sources[0] for p in parts)
+        )
+        merged.append(
+            Session(
+                participant=participant,
+                sources=[source for part in parts for source in part.sources],
+                version=max(part.version for part in parts),
+                mode=next((part.mode for part in parts if part.mode != "frame"), first.mode),
+                samples=in_time_order(Samples.concat([part.samples for part in parts])),
+                calibration_error=next((p.calibration_error for p in parts if p.calibration_error is not None), None),
+                screen=next((part.screen for part in parts if part.screen is not None), None),
+                pages=pages,
+            )
+        )
+    return merged

@@ -1,0 +1,1 @@
+"""The build path: validate → gather (model, vendored files, app) → render → write dist/."""

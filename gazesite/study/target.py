@@ -1,0 +1,130 @@
+"""What ``--target`` names (an http(s) URL, a local site folder, an image file) and the study part of a build."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from gazesite.bounded import InputError
+from gazesite.collect.protocol import STUDY_PATTERN
+from gazesite.errors import GazesiteError
+from gazesite.study.images import IMAGE_SUFFIXES, MAX_SNAPSHOT_HEIGHT, describe_bytes, read_image
+from gazesite.study.local_site import SITE_DIR, START_PAGE, folder_label, gather_site, site_problem
+from gazesite.study.snapshot import DEFAULT_WIDTHS, capture_url, image_label, snapshot_site, widths_problem
+
+log = logging.getLogger(__name__)
+
+#: A --study name: it travels in every sample export and in collected sessions (one pattern for both).
+STUDY_NAME = STUDY_PATTERN
+
+
+def target_kind(target: str) -> str:
+    """ "url" for anything with a scheme (validated as a URL later), "folder" or "image" for an existing local path, else "url"."""
+    if not target or urlsplit(target).scheme or "://" in target:
+        return "url"
+    path = Path(target)
+    if path.is_dir():
+        return "folder"
+    if path.exists() or path.suffix.lower() in IMAGE_SUFFIXES:
+        return "image"
+    return "url"
+
+
+def study_problems(
+    target: str, snapshot: bool, widths: tuple[int, ...] | None, study: str | None, out: Path
+) -> list[str]:
+    """Problems of the study options (--snapshot, --widths, --study) and of a local --target; URL targets are checked by config."""
+    problems = []
+    kind = target_kind(target)
+    if widths is not None and (problem := widths_problem(widths)):
+        problems.append(f"--widths {','.join(map(str, widths))}: {problem}")
+    if widths is not None and not snapshot and kind == "url":
+        problems.append("--widths sets the snapshot widths: give --snapshot as well")
+    if kind != "url" and (snapshot or widths is not None):
+        what = (
+            "a folder is framed from the page's own origin"
+            if kind == "folder"
+            else "an image is shown at its own width"
+        )
+        problems.append(f"--snapshot and --widths capture a URL; --target {target} is local ({what}): leave them out")
+    if study is not None and not STUDY_NAME.fullmatch(study):
+        problems.append(f"--study {study!r}: expected 1 to 64 letters, digits, '_' or '-'")
+    if kind == "folder" and (problem := site_problem(Path(target), out)):
+        problems.append(f"--target {target}: {problem}" if not problem.startswith("--") else problem)
+    if kind == "image" and not Path(target).is_file():
+        problems.append(
+            f"--target {target}: no such image file (expected an http(s) URL, a site folder or a PNG/JPEG/WebP file)"
+        )
+    elif kind == "image" and Path(target).suffix.lower() not in IMAGE_SUFFIXES:
+        problems.append(
+            f"--target {target}: expected an http(s) URL, a site folder or a PNG/JPEG/WebP image ({', '.join(IMAGE_SUFFIXES)})"
+        )
+    return problems
+
+
+def mode_of(target: str, snapshot: bool) -> str:
+    """The page's mode for a target: "frame", "snapshot" or "same-origin"."""
+    kind = target_kind(target)
+    if kind == "folder":
+        return "same-origin"
+    return "snapshot" if snapshot or kind == "image" else "frame"
+
+
+@dataclass
+class StudySite:
+    """The study part of a build: extra files, the iframe (if any), page settings and build.json's record."""
+
+    mode: str
+    label: str  # what the page calls the target
+    frame_src: str | None  # the iframe's src; None in snapshot mode (no frame)
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    copies: dict[str, Path] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def gather_study(target: str, snapshot: bool, widths: tuple[int, ...] | None, study: str | None) -> StudySite:
+    """Capture, read or copy what the page will show for ``target``; ``target`` is a canonical URL or a local path."""
+    mode = mode_of(target, snapshot)
+    settings: dict[str, Any] = {"mode": mode, "name": study}
+    if mode == "frame":
+        return StudySite(mode, target, target, settings=settings, report={"mode": mode, "study": study})
+    if mode == "same-origin":
+        folder = Path(target)
+        copies = gather_site(folder)
+        settings["site"] = {"base": f"{SITE_DIR}/", "start": f"{SITE_DIR}/{START_PAGE}"}
+        report = {"mode": mode, "study": study, "site_files": len(copies)}
+        return StudySite(
+            mode, folder_label(folder), f"{SITE_DIR}/{START_PAGE}", copies=copies, settings=settings, report=report
+        )
+    if target_kind(target) == "image":
+        path = Path(target)
+        try:
+            pictures = [read_image(path)]
+        except InputError as exc:
+            raise GazesiteError(
+                f"--target {target} {exc}: expected a PNG, JPEG or WebP image (height beyond {MAX_SNAPSHOT_HEIGHT} px is cut off)"
+            ) from None
+        label, final_url = image_label(path), None
+    else:
+        captures = capture_url(target, widths or DEFAULT_WIDTHS)
+        for capture in captures:
+            log.info("captured %s at width %d in %.1f s", target, capture.picture.width, capture.seconds)
+        pictures = [capture.picture for capture in captures]
+        label, final_url = target, captures[-1].final_url
+    site = snapshot_site(pictures, label)
+    settings["pages"] = site.pages
+    report = {"mode": mode, "study": study, "snapshots": site.report, "warnings": site.warnings}
+    if final_url is not None:
+        report["final_url"] = final_url
+    total = sum(len(data) for data in site.blobs.values())
+    log.info("snapshot files: %d, %s", len(site.blobs), describe_bytes(total))
+    return StudySite(mode, label, None, blobs=site.blobs, settings=settings, report=report)
+
+
+def refusal_hint(target: str) -> str:
+    """The sentence the build adds when the target refuses framing."""
+    return f"rebuild with --snapshot to show a capture of it instead (gazesite build --target {target} --snapshot)"

@@ -1,0 +1,91 @@
+"""Pages in Chromium: the built site served by the real CLI, page problems, frames sent into the page."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gazesite.bench import chromium as browser
+from gazesite.bench.chromium import CALIBRATE_IN_PAGE, PROCESS_IN_PAGE, TRACK_IN_PAGE, rgba_payload
+
+from . import free_port
+
+__all__ = ["CALIBRATE_IN_PAGE", "PROCESS_IN_PAGE", "TRACK_IN_PAGE", "PageProblems", "SiteServer", "open_ready", "rgba_payload", "watch"]
+
+
+class SiteServer:
+    """``gazesite serve DIR`` in a subprocess on a free port."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gazesite", "serve", str(directory), "--port", str(self.port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gazesite serve exited with {self.process.returncode}: {self.process.stderr.read()}")
+            try:
+                socket.create_connection(("localhost", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("gazesite serve did not start listening within 30 s") from None
+                time.sleep(0.1)
+
+    @property
+    def url(self) -> str:
+        self.check_alive()
+        return f"http://localhost:{self.port}/"
+
+    def check_alive(self) -> None:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"gazesite serve died with {self.process.returncode}: {self.process.stderr.read()}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@dataclass
+class PageProblems:
+    """Console errors and uncaught exceptions of a page, minus the target's own."""
+
+    errors: list[str] = field(default_factory=list)
+
+    def assert_none(self) -> None:
+        assert not self.errors, "\n".join(self.errors)
+
+
+def watch(page: Any, ignore_origin: str | None = None) -> PageProblems:
+    """Collect the page's uncaught exceptions and console errors."""
+    problems = PageProblems()
+    page.on("pageerror", lambda exc: problems.errors.append(f"uncaught: {exc}"))
+
+    def on_console(message: Any) -> None:
+        if message.type != "error":
+            return
+        location = message.location.get("url", "") if message.location else ""
+        if ignore_origin and location.startswith(ignore_origin):
+            return
+        problems.errors.append(f"console error: {message.text} ({location})")
+
+    page.on("console", on_console)
+    return problems
+
+
+def open_ready(chromium: Any, url: str, **context_options: Any) -> tuple[Any, PageProblems]:
+    """Open the site and wait until window.gazesite.ready has resolved."""
+    page = chromium.new_context(**context_options).new_page()
+    problems = watch(page)
+    page.goto(url)
+    browser.wait_ready(page)
+    return page, problems
