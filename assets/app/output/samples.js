@@ -1,6 +1,6 @@
 // The sample log: one entry per frame with a face, exported as JSON or CSV (samples version 2, README "Samples").
 
-import { newSessionId } from './study/session.js';
+import { newSessionId } from '../study/session.js';
 
 const CSV_COLUMNS = [
   't', 'x', 'y', 'viewport_width', 'viewport_height', 'face_x', 'face_y', 'face_w', 'face_h',
