@@ -6,6 +6,7 @@ by ``gazesite serve`` on another origin, Chromium with a synthetic face as its c
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
 import time
@@ -18,6 +19,7 @@ from gazesite.bench.chromium import camera_args, wait_ready, wait_state
 from gazesite.bench.fakecam import face_video
 from gazesite.collect.storage import as_v2, read_sessions
 
+from ..helpers import gazesite
 from ..helpers.collect import CollectProcess, free_port
 from ..helpers.pages import watch
 
@@ -72,7 +74,7 @@ def stored_session(db: Path, session: str, count: int, timeout: float = 20.0) ->
         time.sleep(0.25)
 
 
-def test_consent_run_close_stores_exactly_the_page_log(study: dict[str, Any]) -> None:
+def test_consent_run_close_stores_exactly_the_page_log(study: dict[str, Any], tmp_path: Path) -> None:
     context, page, requests = open_study(study)
     problems = watch(page)
     # Before consent: the notice, no camera, nothing sent.
@@ -110,6 +112,14 @@ def test_consent_run_close_stores_exactly_the_page_log(study: dict[str, Any]) ->
     assert stored["study"] == STUDY and stored["mode"] == "frame" and stored["target"] == study["target"]
     assert stored["screen"] == [1280, 800] and stored["calibration"] is None
     assert study["collect"].alive()
+
+    # The report reads the same database (through read_sessions) and counts this participant's samples.
+    report = tmp_path / "report"
+    result = gazesite("report", "--db", study["collect"].db, "--out", report)
+    assert result.returncode == 0, result.stderr
+    with open(report / "participants.csv", newline="") as handle:
+        rows = [row for row in csv.DictReader(handle) if row["id"] == status["session"]]
+    assert len(rows) == 1 and int(rows[0]["samples"]) == len(log)
 
 
 def test_declining_starts_nothing_and_sends_nothing(study: dict[str, Any]) -> None:
