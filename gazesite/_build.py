@@ -31,7 +31,9 @@ def vendored_sources() -> list[tuple[str, str]]:
     table = next(
         node.value
         for node in tree.body
-        if isinstance(node, ast.Assign | ast.AnnAssign) and "VENDOR_FILES" in ast.unparse(node.targets[0] if isinstance(node, ast.Assign) else node.target)
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        and node.value is not None
+        and "VENDOR_FILES" in ast.unparse(node.targets[0] if isinstance(node, ast.Assign) else node.target)
     )
     calls = [call for call in ast.walk(table) if isinstance(call, ast.Call) and ast.unparse(call.func) == "VendorSpec"]
     return [(ast.literal_eval(call.args[1]), ast.literal_eval(call.args[2])) for call in calls]

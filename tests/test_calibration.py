@@ -142,4 +142,4 @@ def test_nine_dots_calibrate_unseen_people(renderer: str, shipped: tuple[Any, An
         after.append(ridge.mean_error(apply_mapping(mapping, held), truth))
     print(f"\n{renderer}: before {np.round(before, 3)} after {np.round(after, 3)}")
     assert np.median(after) <= 0.06 and max(after) <= 0.09
-    assert all(a <= b / 2 for a, b in zip(after, before))
+    assert all(a <= b / 2 for a, b in zip(after, before, strict=True))

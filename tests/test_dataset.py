@@ -98,7 +98,7 @@ def test_malformed_files_are_rejected_with_a_named_problem(tmp_path: Path, chang
 def test_unreadable_files_are_rejected(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "bad.json"
     path.write_bytes(content)
-    with pytest.raises(DatasetError, match="bad.json"):
+    with pytest.raises(DatasetError, match=r"bad\.json"):
         load_dataset(path)
 
 

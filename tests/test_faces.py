@@ -46,7 +46,7 @@ def test_eyes_counter_rotate_the_head_and_kappa_offsets_the_optical_axis() -> No
     rig = rig_facing((0.5, 0.5), eye=0, yaw=math.radians(10), pitch=math.radians(-5), roll=math.radians(3))
     np.testing.assert_allclose(geometry.optical_axes(rig, (0.5, 0.5))[0], [0, 0, 1], atol=1e-9)  # still at the world point
     kappa = replace(rig, eyes=replace(rig.eyes, kappa_h=math.radians(4), kappa_v=math.radians(1)))
-    for side, (k_yaw, k_pitch), (n_yaw, n_pitch) in zip(geometry.SIDES, geometry.eye_rotations(kappa, (0.5, 0.5)), geometry.eye_rotations(rig, (0.5, 0.5))):
+    for side, (k_yaw, k_pitch), (n_yaw, n_pitch) in zip(geometry.SIDES, geometry.eye_rotations(kappa, (0.5, 0.5)), geometry.eye_rotations(rig, (0.5, 0.5)), strict=True):
         assert k_yaw - n_yaw == pytest.approx(side * math.radians(4))  # temporal: away from the nose
         assert k_pitch - n_pitch == pytest.approx(math.radians(1))
 
@@ -106,7 +106,7 @@ def _eyes(name: str, person: object) -> list[tuple[int, int, int, int]]:
     depth = geometry.to_camera(rig.camera, geometry.eyeball_centres(rig))[:, 2]
     centres = geometry.project(rig.camera, geometry.eyeball_centres(rig))
     radii = rig.eyes.radius * rig.camera.focal / depth
-    return [(round(x), round(y), round(1.5 * r), round(r)) for (x, y), r in zip(centres, radii)]
+    return [(round(x), round(y), round(1.5 * r), round(r)) for (x, y), r in zip(centres, radii, strict=True)]
 
 
 def _iris_positions(name: str, person: object, target: tuple[float, float]) -> np.ndarray:
@@ -213,7 +213,7 @@ def test_unseen_people_are_fixed_and_outside_the_training_ranges() -> None:
 def test_registry_names_its_renderers_and_keeps_raycast_out_of_training() -> None:
     assert set(faces.RENDERERS) == {"cartoon", "vector", "raycast"}
     assert faces.TRAINING_RENDERERS == ("cartoon", "vector") and "raycast" not in faces.TRAINING_RENDERERS
-    with pytest.raises(ValueError, match="'raycast'.*'nope'"):
+    with pytest.raises(ValueError, match=r"'raycast'.*'nope'"):
         faces.check_training_renderers(("cartoon", "raycast", "nope"))
 
 

@@ -220,7 +220,7 @@ def test_display_scale_maps_raw_points_into_the_document() -> None:
     doc_copy = rs.document(rs.SESSION_A, rs.a_then_b())
     session = session_from_document(doc_copy, "a.json", "a.json")
     mapped = doc_points(session.samples)
-    assert mapped == pytest.approx(session.samples.raw + [0.0, rs.SCROLL_Y], abs=1e-6)
+    assert mapped == pytest.approx(session.samples.raw + np.array([0.0, rs.SCROLL_Y]), abs=1e-6)
 
 
 def test_heatmap_peaks_where_people_looked_longest(tmp_path: Path) -> None:

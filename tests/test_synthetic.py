@@ -16,10 +16,10 @@ def test_same_seed_same_frames_and_labels() -> None:
     a = list(itertools.islice(synthetic.samples(seed=5), 6))
     b = list(itertools.islice(synthetic.samples(seed=5), 6))
     c = list(itertools.islice(synthetic.samples(seed=6), 6))
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(x.frame, y.frame)
         assert x.target == y.target
-    assert any(not np.array_equal(x.frame, z.frame) for x, z in zip(a, c))
+    assert any(not np.array_equal(x.frame, z.frame) for x, z in zip(a, c, strict=True))
 
 
 def test_frames_are_camera_sized_rgba_with_targets_in_range(synthetic_frames: list) -> None:

@@ -43,7 +43,7 @@ def test_loaded_model_predicts_points_and_matches_recorded_error(tiny_model_dir:
 def test_split_holds_out_whole_blocks() -> None:
     train, val = split_blocks(100, 0.2, seed=0)
     assert len(set(train) & set(val)) == 0 and len(train) + len(val) == 100
-    assert set(v // 8 for v in val).isdisjoint(t // 8 for t in train)
+    assert {v // 8 for v in val}.isdisjoint(t // 8 for t in train)
     again = split_blocks(100, 0.2, seed=0)
     np.testing.assert_array_equal(val, again[1])
     tiny_train, tiny_val = split_blocks(3, 0.2, seed=0)

@@ -312,7 +312,7 @@ def run_accuracy(config: AccuracyConfig, playwright: Any | None = None) -> dict[
     if playwright is None:
         with sync_playwright() as started:
             return run_accuracy(config, started)
-    from gazesite.bench.chromium import camera_args, launch, wait_ready
+    from gazesite.chromium import camera_args, launch, wait_ready
     from gazesite.bench.peers import OFFLINE_ARGS, fetch_webgazer
     from gazesite.bench.speed import serving
     from gazesite.data import faces

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from gazesite.bench.chromium import page_function
+from gazesite.chromium import page_function
 from gazesite.bench.peers import OFFLINE_ARGS, PEER_COUNTER, PEERS, fetch_webgazer, write_peer_page
 from gazesite.config import TFJS_BACKENDS
 from gazesite.errors import GazesiteError
@@ -131,7 +131,7 @@ _STAGES_IN_PAGE = page_function("{frames, rounds, calibration}", """
 
 def calibration_frames() -> list[dict[str, Any]]:
     """One unseen person at the 9 calibration dots, 5 frames each: the calibration the per-frame times include."""
-    from gazesite.bench.chromium import rgba_payload
+    from gazesite.chromium import rgba_payload
     from gazesite.calibration.dots import calibration_layout
     from gazesite.data import faces
 
@@ -142,7 +142,7 @@ def calibration_frames() -> list[dict[str, Any]]:
 
 def browser_stage_times(chromium: Any, url: str, frames: list[np.ndarray], rounds: int, backend: str) -> dict[str, Any] | None:
     """Median ms per stage of processFrame for one backend (calibrated), or None if the browser lacks it."""
-    from gazesite.bench.chromium import rgba_payload, wait_ready
+    from gazesite.chromium import rgba_payload, wait_ready
 
     page = chromium.new_context().new_page()
     try:
@@ -183,7 +183,7 @@ def live_rate(playwright: Any, url: str, video: Path, seconds: float, counter: s
     ``counter`` is a JS expression that counts processed frames (or predictions);
     ``extra_args`` are more Chromium arguments.
     """
-    from gazesite.bench.chromium import camera_args, launch
+    from gazesite.chromium import camera_args, launch
 
     chromium = launch(playwright, *camera_args(video), *extra_args)
     try:
@@ -356,7 +356,7 @@ def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport
     if playwright is None:
         with sync_playwright() as started:
             return run_bench(config, started)
-    from gazesite.bench.chromium import camera_args, launch
+    from gazesite.chromium import camera_args, launch
     from gazesite.bench.fakecam import face_video
 
     # Fetch the peer before measuring anything: a missing npm fails in a second, not after minutes.
@@ -397,7 +397,7 @@ def build_bench_site(out: Path, target: str) -> Path:
 
 def fetched_files(playwright: Any, url: str, video: Path) -> list[str]:
     """The dist/ paths a first visit fetches, until the page runs."""
-    from gazesite.bench.chromium import camera_args, launch, wait_state
+    from gazesite.chromium import camera_args, launch, wait_state
 
     chromium = launch(playwright, *camera_args(video))
     try:

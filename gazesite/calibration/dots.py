@@ -58,7 +58,8 @@ def fill_farthest(taken: list[Point], count: int, candidates: list[Point]) -> li
     def nearest(candidate: Point, points: list[Point]) -> float:
         return min(math.hypot(candidate[0] - x, candidate[1] - y) for x, y in points)
 
-    points, added = list(taken), []
+    points = list(taken)
+    added: list[Point] = []
     for _ in range(count):
         best, best_key = None, (-1.0, -1.0)
         for candidate in candidates:

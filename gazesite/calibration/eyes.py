@@ -45,6 +45,10 @@ class Layout:
         return self.height + 2 * self.margin_y, self.width + 2 * self.margin_x
 
 
+#: The layout of the pipeline's own constants: every function's default.
+LAYOUT = Layout.of()
+
+
 def _costs(band: np.ndarray, reference: np.ndarray, left: int, top: int, columns: int, rows: int) -> np.ndarray:
     """Zero-mean sums of squared differences, times the pixel count, in exact integers, for a block of shifts.
 
@@ -74,7 +78,7 @@ def _shrink(image: np.ndarray, factor: int) -> np.ndarray:
     return image[: h * factor, : w * factor].astype(np.int64).reshape(h, factor, w, factor).sum(axis=(1, 3))
 
 
-def integer_shift(band: np.ndarray, reference: np.ndarray, layout: Layout = Layout.of()) -> tuple[int, int, dict[tuple[int, int], int]]:
+def integer_shift(band: np.ndarray, reference: np.ndarray, layout: Layout = LAYOUT) -> tuple[int, int, dict[tuple[int, int], int]]:
     """Where the reference sits in the band: a coarse search on halved images, then +-1 pixel around it."""
     mx, my = layout.margin_x // COARSE, layout.margin_y // COARSE
     coarse = Layout(layout.width // COARSE, layout.height // COARSE, mx, my)
@@ -94,7 +98,7 @@ def _parabola(before: int | None, at: int, after: int | None) -> float:
     return min(0.5, max(-0.5, 0.5 * (before - after) / curvature))
 
 
-def register(band: np.ndarray, reference: np.ndarray, layout: Layout = Layout.of()) -> tuple[float, float]:
+def register(band: np.ndarray, reference: np.ndarray, layout: Layout = LAYOUT) -> tuple[float, float]:
     """The sub-pixel shift (x, y) that lays the reference onto the band."""
     dx, dy, costs = integer_shift(band, reference, layout)
     fx = _parabola(costs.get((dx - 1, dy)), costs[(dx, dy)], costs.get((dx + 1, dy)))
@@ -133,7 +137,7 @@ def _smooth(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def features(band: np.ndarray, reference: np.ndarray, layout: Layout = Layout.of()) -> np.ndarray:
+def features(band: np.ndarray, reference: np.ndarray, layout: Layout = LAYOUT) -> np.ndarray:
     """A band's calibration inputs: registered, halved (2x2 means), smoothed, zero mean and unit variance per frame."""
     band = np.asarray(band, np.uint8).reshape(layout.shape)
     window = _window(band, register(band, reference, layout), layout)
@@ -152,7 +156,7 @@ def _mean(windows: list[np.ndarray]) -> np.ndarray:
     return ((2 * total + n) // (2 * n)).astype(np.uint8)
 
 
-def reference(bands: list[np.ndarray], layout: Layout = Layout.of()) -> np.ndarray:
+def reference(bands: list[np.ndarray], layout: Layout = LAYOUT) -> np.ndarray:
     """The person's mean band: the centres, then REFERENCE_ROUNDS of registering every band to the mean."""
     bands = [np.asarray(b, np.uint8).reshape(layout.shape) for b in bands]
     centre = (slice(layout.margin_y, layout.margin_y + layout.height), slice(layout.margin_x, layout.margin_x + layout.width))

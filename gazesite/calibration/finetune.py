@@ -9,6 +9,7 @@ float32 rounding (about 1e-5 of the screen), not bit for bit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,13 +17,15 @@ import numpy as np
 
 from gazesite.calibration.settings import FINETUNE_ANCHOR, FINETUNE_FRAMES_PER_DOT, FINETUNE_LEARNING_RATE, FINETUNE_STEPS
 
-_ACTIVATIONS = {
+#: Each activation, applied to the pre-activation values.
+_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "linear": lambda x: x,
     "relu": lambda x: np.maximum(x, 0),
     "tanh": np.tanh,
     "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
 }
-_SLOPES = {
+#: Each activation's derivative, from the pre-activation values x and the activation's output y.
+_SLOPES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "linear": lambda x, y: np.ones_like(x),
     "relu": lambda x, y: (x > 0).astype(x.dtype),
     "tanh": lambda x, y: 1 - y * y,

@@ -30,7 +30,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -159,7 +159,7 @@ def dataset_from_json(obj: Any, name: str) -> Dataset:
     return Dataset(crops, target_array.astype(np.float32), metadata)
 
 
-def is_integer(value: Any) -> bool:
+def is_integer(value: Any) -> TypeGuard[int]:
     """True for a JSON integer; JSON's true and false are not numbers, though Python's bool is an int."""
     return isinstance(value, int) and not isinstance(value, bool)
 

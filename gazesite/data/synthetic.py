@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -118,11 +119,11 @@ def jitter(identity: Identity, rng: np.random.Generator) -> Identity:
 
 def _pt(x: float, y: float) -> tuple[int, int]:
     factor = SUPERSAMPLE * (1 << _SHIFT)
-    return int(round(x * factor)), int(round(y * factor))
+    return round(x * factor), round(y * factor)
 
 
 def _len(v: float) -> int:
-    return max(1, int(round(v * SUPERSAMPLE * (1 << _SHIFT))))
+    return max(1, round(v * SUPERSAMPLE * (1 << _SHIFT)))
 
 
 def _ellipse(img: np.ndarray, cx: float, cy: float, ax: float, ay: float, angle: float, color: tuple[float, ...], thickness: int = -1) -> None:
@@ -157,8 +158,8 @@ def render_face(identity: Identity, target: tuple[float, float], rng: np.random.
     _ellipse(big, cx, cy, fw * 0.5, fh * 0.5, idt.tilt_deg, skin)
 
     # Fringe: the part of the head ellipse above the hair line.
-    arc = cv2.ellipse2Poly((int(cx * 16), int(cy * 16)), (int(fw * 0.5 * 16), int(fh * 0.5 * 16)), int(round(idt.tilt_deg)), 180, 360, 5)
-    arc = arc.astype(np.float32) / 16
+    arc_px16 = cv2.ellipse2Poly((int(cx * 16), int(cy * 16)), (int(fw * 0.5 * 16), int(fh * 0.5 * 16)), round(idt.tilt_deg), 180, 360, 5)
+    arc = np.asarray(arc_px16, dtype=np.float32) / 16
     line_y = top + fh * idt.hair_line
     fringe = arc[arc[:, 1] <= line_y + 0.01 * fh]
     if len(fringe) >= 3:
@@ -202,12 +203,12 @@ def render_face(identity: Identity, target: tuple[float, float], rng: np.random.
     mx, my = at(0, fh * (idt.mouth_y - 0.5))
     _ellipse(big, mx, my, fw * 0.18, fh * 0.035, idt.tilt_deg, (dark[0] * 0.9, dark[1] * 0.8, min(255, dark[2] * 1.3)))
 
-    frame = cv2.resize(big, (width, height), interpolation=cv2.INTER_AREA)
+    frame: np.ndarray = cv2.resize(big, (width, height), interpolation=cv2.INTER_AREA)
     # Lighting: a linear ramp across the frame.
     ramp = (np.cos(idt.light_angle) * (xx - cx) + np.sin(idt.light_angle) * (yy - cy)) / fw
     frame *= (1 + idt.light_strength * np.clip(ramp, -1.5, 1.5))[..., None]
-    frame = cv2.GaussianBlur(frame, (0, 0), idt.blur_sigma)
-    frame += rng.normal(0, idt.noise_sigma, frame.shape).astype(np.float32)
+    frame = np.asarray(cv2.GaussianBlur(frame, (0, 0), idt.blur_sigma), dtype=np.float32)
+    frame += np.asarray(rng.normal(0, idt.noise_sigma, frame.shape), dtype=np.float32)
     bgr = np.clip(frame, 0, 255).astype(np.uint8)
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGBA)
 
@@ -359,6 +360,9 @@ def make_dataset(
     return Dataset(crops, targets, {**metadata, "renderers": list(renderers), "augment": augment})
 
 
+_T = TypeVar("_T")
+
+
 class _InlineExecutor:
     """The executor interface, run in this process (one worker: no fork cost)."""
 
@@ -368,7 +372,7 @@ class _InlineExecutor:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def map(self, fn, *iterables):  # type: ignore[no-untyped-def]
+    def map(self, fn: Callable[..., _T], *iterables: Iterable[Any]) -> Iterator[_T]:
         return map(fn, *iterables)
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gazesite.model.tf_env import import_keras
 from gazesite.track.pipeline import PIPELINE
+
+if TYPE_CHECKING:
+    import tf_keras
 
 keras = import_keras()
 
 
-def build_model(crop_size: int = PIPELINE.crop_size) -> "keras.Model":
+def build_model(crop_size: int = PIPELINE.crop_size) -> tf_keras.Model:
     """Return the untrained gaze CNN (about 50k parameters)."""
     layers = keras.layers
     # Three conv/pool stages keep where the iris sits (Flatten, no global

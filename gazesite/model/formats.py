@@ -18,6 +18,7 @@ then does Keras deserialise it, in its safe mode.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import warnings
 import zipfile
@@ -264,7 +265,7 @@ def object_kind(key: str | None) -> str:
     if key is None or key in ("layers", "layer", "forward_layer", "backward_layer", "cell", "cells", "model_config"):
         return "layer"
     for kind in ("activation", "initializer", "regularizer", "constraint", "loss", "metric"):
-        if key.endswith(kind) or key.endswith(kind + "s"):
+        if key.endswith((kind, kind + "s")):
             return kind
     return "object"
 
@@ -370,7 +371,7 @@ def _is_chain(model: Any, layers: list[Any]) -> bool:
     """True when every layer takes the previous layer's output and nothing else."""
     if type(model).__name__ == "Sequential":
         return True
-    for previous, layer in zip(layers, layers[1:]):
+    for previous, layer in itertools.pairwise(layers):
         parents = {parent.operation.name for node in layer._inbound_nodes for parent in node.parent_nodes}
         if parents != {previous.name}:
             return False

@@ -11,7 +11,7 @@ import logging
 import os
 import tempfile
 import warnings
-from types import ModuleType
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,12 @@ warnings.filterwarnings("ignore", message="You are saving your model as an HDF5 
 warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
 
 
-def import_keras() -> ModuleType:
-    """Return ``tf_keras``, importing TensorFlow first with its native log silenced."""
+def import_keras() -> Any:
+    """Return the ``tf_keras`` module, importing TensorFlow first with its native log silenced.
+
+    Typed Any: tf_keras ships no type information, and mypy accepts a base class
+    read from a module (``keras.callbacks.Callback``) only when the module is Any.
+    """
     import sys
 
     if "tf_keras" in sys.modules:

@@ -141,17 +141,19 @@ def train(config: TrainConfig) -> TrainResult:
     distances = np.linalg.norm(predicted - y_val, axis=1)
     curve = {key: [float(v) for v in values] for key, values in history.history.items() if key != "lr"}
 
+    parameters = int(model.count_params())
+    epochs_run = len(curve["loss"])
     metadata = {
         "format": "gazesite-model",
         "version": 1,
         "pipeline": pipeline_constants(),
         "input_shape": [data.crop_size, data.crop_size, 1],
         "output": "gaze point (x, y) in 0..1 of the screen, (0, 0) top-left",
-        "parameters": int(model.count_params()),
+        "parameters": parameters,
         "data": {"samples": len(data), "train": len(train_idx), "validation": len(val_idx), "sources": data.metadata["sources"]},
         "training": {
             "epochs": config.epochs,
-            "epochs_run": len(curve["loss"]),
+            "epochs_run": epochs_run,
             "seed": config.seed,
             "batch_size": config.batch_size,
             "init": None if config.init is None else {"model": str(config.init), "validation_error_before": round(initial_error, 5)},
@@ -167,8 +169,8 @@ def train(config: TrainConfig) -> TrainResult:
     }
     kept = val_idx[:KEPT_VALIDATION_CROPS]
     _write_model_dir(config.out, model, metadata, Dataset(data.crops[kept], data.targets[kept], {"source": "validation split"}))
-    log.debug("validation mean Euclidean error %.4f of the screen, %d parameters", error, metadata["parameters"])
-    return TrainResult(config.out, error, metadata["parameters"], metadata["training"]["epochs_run"])
+    log.debug("validation mean Euclidean error %.4f of the screen, %d parameters", error, parameters)
+    return TrainResult(config.out, error, parameters, epochs_run)
 
 
 def load_init(config: TrainConfig) -> GazeModel | None:

@@ -15,9 +15,9 @@ import io
 import logging
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol, overload
 
 import numpy as np
 
@@ -203,6 +203,10 @@ def _number(value: Any, where: str, low: float = -MAX_PX, high: float = MAX_PX) 
     return float(value)
 
 
+@overload
+def _pair(value: Any, where: str, positive: bool = ..., nullable: Literal[False] = ...) -> tuple[float, float]: ...
+@overload
+def _pair(value: Any, where: str, positive: bool = ..., *, nullable: bool) -> tuple[float, float] | None: ...
 def _pair(value: Any, where: str, positive: bool = False, nullable: bool = False) -> tuple[float, float] | None:
     if value is None and nullable:
         return None
@@ -212,6 +216,10 @@ def _pair(value: Any, where: str, positive: bool = False, nullable: bool = False
     return _number(value[0], where, low=low), _number(value[1], where, low=low)
 
 
+@overload
+def _text(value: Any, where: str, nullable: Literal[False]) -> str: ...
+@overload
+def _text(value: Any, where: str, nullable: bool) -> str | None: ...
 def _text(value: Any, where: str, nullable: bool) -> str | None:
     if value is None and nullable:
         return None
@@ -267,10 +275,18 @@ def session_from_csv(data: bytes, source: str) -> Session:
     return Session(source, [source], version, "frame", _columns(rows))
 
 
-def _csv_rows(reader: Iterable[list[str]], header: tuple[str, ...], source: str) -> Iterable[tuple[Any, ...]]:
+class _CsvLines(Protocol):
+    """What _csv_rows needs of a csv.reader: its rows, and the line number it has read up to."""
+
+    line_num: int
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+
+
+def _csv_rows(reader: _CsvLines, header: tuple[str, ...], source: str) -> Iterable[tuple[Any, ...]]:
     count = 0
     for cells in reader:
-        line = reader.line_num  # type: ignore[attr-defined]
+        line = reader.line_num
         if not cells:
             continue
         count += 1

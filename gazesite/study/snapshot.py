@@ -117,7 +117,7 @@ def _capture_all(url: str, widths: tuple[int, ...]) -> list[Capture]:
         raise GazesiteError(
             "--snapshot needs Playwright: pip install playwright (Chromium itself comes from /usr/bin/chromium)"
         ) from None
-    from gazesite import browser
+    from gazesite import chromium as browser
 
     captures = []
     try:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from gazesite.bench import chromium as browser
+from gazesite import chromium as browser
 
 from ..helpers import env_with_cache, free_port
 from ..helpers import gazesite as gazesite_cli

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from gazesite.bench.chromium import CALIBRATE_IN_PAGE, PROCESS_IN_PAGE, rgba_payload, wait_ready
+from gazesite.chromium import CALIBRATE_IN_PAGE, PROCESS_IN_PAGE, rgba_payload, wait_ready
 from gazesite.calibration.dots import calibration_layout
 from gazesite.data import synthetic
 
@@ -127,7 +127,7 @@ def test_downloaded_dataset_fine_tunes_a_better_model(
 
 
 def test_calibration_ui_flow_survives_reload_and_resets(launch_chromium: Any, site_url: str, tmp_path: Path) -> None:
-    from gazesite.bench.chromium import camera_args, wait_ready, wait_state
+    from gazesite.chromium import camera_args, wait_ready, wait_state
     from gazesite.bench.fakecam import face_video
 
     from ..helpers.pages import watch

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gazesite.bench.chromium import wait_state as state_becomes
+from gazesite.chromium import wait_state as state_becomes
 
 from ..helpers.pages import watch
 

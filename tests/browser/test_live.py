@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from gazesite.bench.chromium import camera_args, wait_state
+from gazesite.chromium import camera_args, wait_state
 from gazesite.bench.fakecam import face_video
 
 from ..helpers.pages import watch

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from gazesite import browser
+from gazesite import chromium as browser
 
 from ..helpers import gazesite as gazesite_cli
 from ..helpers.pages import watch

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gazesite.bench import chromium as browser
-from gazesite.bench.chromium import CALIBRATE_IN_PAGE, PROCESS_IN_PAGE, TRACK_IN_PAGE, rgba_payload
+from gazesite import chromium as browser
+from gazesite.chromium import CALIBRATE_IN_PAGE, PROCESS_IN_PAGE, TRACK_IN_PAGE, rgba_payload
 
 from . import free_port
 

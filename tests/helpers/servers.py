@@ -83,7 +83,7 @@ class RedirectServer:
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 owner.paths.append(self.path)
                 if self.path == "/final":
                     self.send_response(200)

@@ -164,8 +164,6 @@ MAX_SKIPPED = 100
 
 def detectable(renderer: Renderer | str, person: Any) -> bool:
     """Whether the cascade finds this person's face looking at a 3x3 grid of points, often enough to calibrate."""
-    import numpy as np
-
     from gazesite.track.pipeline import process_frame
 
     grid = [(x, y) for y in (0.1, 0.5, 0.9) for x in (0.1, 0.5, 0.9)]
@@ -205,5 +203,6 @@ def person_frames(renderer: Renderer | str, person: Any, targets: Sequence[tuple
     for target in targets:
         for _ in range(per_target):
             moved = drawer.jitter(person, rng)
-            frames.append(SyntheticSample(drawer.render(moved, tuple(target), rng), tuple(target), moved))  # type: ignore[arg-type]
+            point = (target[0], target[1])
+            frames.append(SyntheticSample(drawer.render(moved, point, rng), point, moved))
     return frames

@@ -27,6 +27,7 @@ mirrored; getUserMedia's frames are not.) Every renderer draws it this way.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -49,6 +50,12 @@ _MAX_SCREEN_PER_DISTANCE = 1.2
 _FACE_CENTRE_BELOW_EYES = 0.025
 
 Vec = tuple[float, float, float]
+
+
+def as_vec(values: Iterable[float]) -> Vec:
+    """A Vec of Python floats from exactly three numbers (a numpy 3-vector, say)."""
+    x, y, z = values
+    return float(x), float(y), float(z)
 
 
 @dataclass(frozen=True)
@@ -185,7 +192,7 @@ def eye_rotations(rig: Rig, target: tuple[float, float]) -> list[tuple[float, fl
     point = target_point(rig.screen, target)
     rot = rotation_matrix(rig.head.yaw, rig.head.pitch, rig.head.roll)
     result = []
-    for side, centre in zip(SIDES, eyeball_centres(rig)):
+    for side, centre in zip(SIDES, eyeball_centres(rig), strict=True):
         yaw, pitch = angles(rot.T @ (point - centre))
         result.append((yaw + side * rig.eyes.kappa_h, pitch + rig.eyes.kappa_v))
     return result
@@ -214,7 +221,7 @@ def look_at(position: np.ndarray, point: np.ndarray) -> tuple[Vec, Vec, Vec]:
     x = np.cross([0.0, 1.0, 0.0], z)
     x /= np.linalg.norm(x)
     y = np.cross(z, x)
-    return tuple(tuple(float(v) for v in row) for row in (x, y, z))  # type: ignore[return-value]
+    return as_vec(x), as_vec(y), as_vec(z)
 
 
 def to_camera(camera: Camera, points: np.ndarray) -> np.ndarray:
@@ -281,13 +288,13 @@ def random_rig(rng: np.random.Generator, ranges: RigRanges = TRAINING_RANGES) ->
     # the tails, not the typical pose.
     yaw, pitch, roll = (math.radians(float(np.clip(rng.normal(0, limit / 2), -limit, limit))) for limit in (ranges.yaw_deg, ranges.pitch_deg, ranges.roll_deg))
     yaw += math.atan2(-head_pos[0], distance)
-    head = Head(tuple(float(v) for v in head_pos), yaw, pitch, roll)  # type: ignore[arg-type]
+    head = Head(as_vec(head_pos), yaw, pitch, roll)
     place = str(rng.choice(CAMERA_PLACES, p=CAMERA_PLACE_WEIGHTS))
     # A side camera sits near the upper half of the edge, as clip-on webcams do.
     along = rng.uniform(-1, 1) * ranges.camera_offset if place in ("top", "bottom") else -screen.height * rng.uniform(0.0, 0.3)
     position = camera_position(screen, place, along, rng.uniform(*ranges.camera_gap), -rng.uniform(0.0, 0.02))
     aim = _aim(head_pos, rng)
-    camera = Camera(tuple(float(v) for v in position), look_at(position, aim), focal, place=place)  # type: ignore[arg-type]
+    camera = Camera(as_vec(position), look_at(position, aim), focal, place=place)
     eyes = Eyes(
         rng.uniform(*ranges.ipd),
         EYEBALL_RADIUS_M * rng.uniform(0.96, 1.04),
@@ -306,7 +313,7 @@ def jitter_rig(rig: Rig, rng: np.random.Generator) -> Rig:
     """The same rig with the head moved a few millimetres and degrees, as between two webcam frames."""
     head = rig.head
     moved = Head(
-        tuple(float(p + d) for p, d in zip(head.position, rng.normal(0, 0.004, 3))),  # type: ignore[arg-type]
+        as_vec(p + d for p, d in zip(head.position, rng.normal(0, 0.004, 3), strict=True)),
         head.yaw + math.radians(rng.normal(0, 1.5)),
         head.pitch + math.radians(rng.normal(0, 1.2)),
         head.roll + math.radians(rng.normal(0, 1.0)),
@@ -329,7 +336,7 @@ def unseen_rig(rng: np.random.Generator) -> Rig:
     face_px = rng.uniform(ranges.face_px[0] - 12.0, ranges.face_px[0])
     head_pos = np.array(rig.head.position)
     head_pos[2] = -head_distance(face_px, focal)
-    head = replace(rig.head, position=tuple(float(v) for v in head_pos))
+    head = replace(rig.head, position=as_vec(head_pos))
     eyes = Eyes(
         outside(rng, ranges.ipd[0], ranges.ipd[1], 0.005),
         rig.eyes.radius,
@@ -339,5 +346,5 @@ def unseen_rig(rng: np.random.Generator) -> Rig:
     # An external webcam on the top edge, well off the centre and higher than a laptop's.
     along = float(rng.choice([-1.0, 1.0])) * rng.uniform(ranges.camera_offset + 0.01, ranges.camera_offset + 0.05)
     position = camera_position(rig.screen, "top", along, rng.uniform(ranges.camera_gap[1], ranges.camera_gap[1] + 0.025), -rng.uniform(0.0, 0.02))
-    camera = Camera(tuple(float(v) for v in position), look_at(position, _aim(head_pos, rng)), focal, place="top-offset")  # type: ignore[arg-type]
+    camera = Camera(as_vec(position), look_at(position, _aim(head_pos, rng)), focal, place="top-offset")
     return Rig(rig.screen, camera, head, eyes)

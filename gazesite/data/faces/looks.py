@@ -5,6 +5,8 @@ Only the palettes are shared: each renderer draws its own way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 Color = tuple[float, float, float]
@@ -73,6 +75,12 @@ def shade(color: Color, factor: float) -> Color:
     return _clip(np.array(color) * factor)
 
 
+def as_color(values: Iterable[float]) -> Color:
+    """A colour tuple of Python floats from exactly three channel values (BGR)."""
+    b, g, r = values
+    return float(b), float(g), float(r)
+
+
 def _clip(values: np.ndarray) -> Color:
     """A colour tuple from an array, clipped to 0..255."""
-    return tuple(float(v) for v in np.clip(values, 0, 255))  # type: ignore[return-value]
+    return as_color(np.clip(values, 0, 255))

@@ -61,7 +61,7 @@ def unseen_person(rng: np.random.Generator) -> Person:
 def _person(rig: geometry.Rig, look: Look) -> Person:
     """A person with the wall behind and the torso below where they sit (both stay put when the head moves)."""
     torso = np.asarray(rig.head.position) + _TORSO_OFFSET
-    return Person(rig, look, float(rig.head.position[2]) - look.wall_distance, tuple(float(v) for v in torso))  # type: ignore[arg-type]
+    return Person(rig, look, float(rig.head.position[2]) - look.wall_distance, geometry.as_vec(torso))
 
 
 def jitter(person: Person, rng: np.random.Generator) -> Person:
@@ -75,10 +75,10 @@ def render(person: Person, target: tuple[float, float], rng: np.random.Generator
     camera = rig.camera
     image = _backdrop(camera, look, person.wall_z, person.torso).copy()
     level = _draw_head(image, rig, look, target)
-    frame = cv2.resize(image, (camera.width, camera.height), interpolation=cv2.INTER_AREA)
+    frame: np.ndarray = cv2.resize(image, (camera.width, camera.height), interpolation=cv2.INTER_AREA)
     # Webcams expose for the face: a dark face before a bright wall is brightened, and the reverse.
     frame *= float(np.clip(look.exposure / max(level, 1.0), 0.6, 2.6))
-    frame += rng.normal(0, look.noise_sigma, frame.shape).astype(np.float32)
+    frame += np.asarray(rng.normal(0, look.noise_sigma, frame.shape), dtype=np.float32)
     return cv2.cvtColor(np.clip(frame, 0, 255).astype(np.uint8), cv2.COLOR_BGR2RGBA)
 
 
@@ -163,7 +163,7 @@ def _draw_head(image: np.ndarray, rig: geometry.Rig, look: Look, target: tuple[f
     centres = [np.array([side * rig.eyes.ipd / 2, 0.0, 0.0], np.float32) for side in geometry.SIDES]
     radius = rig.eyes.radius
     shapes = [(NECK, NECK_SHAPE), (SKULL, look.skull)] + [(PART0 + i, shape) for i, shape in enumerate(look.parts)]
-    shapes += [(EYE0 + i, Ellipsoid(tuple(float(v) for v in c), (radius,) * 3)) for i, c in enumerate(centres)]  # type: ignore[misc]
+    shapes += [(EYE0 + i, Ellipsoid(geometry.as_vec(c), (radius,) * 3)) for i, c in enumerate(centres)]
     if look.hair_style != "bald":
         shapes.append((HAIR, look.hair_shell))
     # Each part meets only the rays of its own screen box: small parts cost little.

@@ -117,7 +117,7 @@ def random_look(rng: np.random.Generator) -> Look:
     return Look(
         skin=skin,
         hair=hair,
-        brow=looks.shade(tuple(min(h, s * 0.5) for h, s in zip(hair, skin)), rng.uniform(0.7, 1.0)),  # type: ignore[arg-type]
+        brow=looks.shade(looks.as_color(min(h, s * 0.5) for h, s in zip(hair, skin, strict=True)), rng.uniform(0.7, 1.0)),
         lips=looks.shade((skin[0] * 0.75, skin[1] * 0.7, min(255.0, skin[2] * 1.0)), rng.uniform(0.55, 0.8)),
         iris=looks.iris_tone(rng),
         clothes=looks.any_color(rng),
@@ -136,7 +136,7 @@ def random_look(rng: np.random.Generator) -> Look:
         mouth_y=rng.uniform(0.068, 0.076),
         mouth_width=rng.uniform(0.022, 0.028),
         lip_height=rng.uniform(0.003, 0.006),
-        light=tuple(float(v) for v in light / np.linalg.norm(light)),  # type: ignore[arg-type]
+        light=geometry.as_vec(light / np.linalg.norm(light)),
         ambient=rng.uniform(0.4, 0.65),
         wall=looks.any_color(rng, 50, 220),
         wall_distance=rng.uniform(0.4, 1.5),

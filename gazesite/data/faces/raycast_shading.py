@@ -72,7 +72,7 @@ def surface_colours(
     sheen = np.clip(np.einsum("ij,ij->i", 2 * facing[:, None] * normals - light, -rays), 0, 1)
     sheen2 = sheen * sheen
     glint = 0.05 * sheen2 * (sheen2 * sheen2) ** 2
-    for i, (centre, rotation) in enumerate(zip(centres, geometry.eye_rotations(rig, target))):
+    for i, (centre, rotation) in enumerate(zip(centres, geometry.eye_rotations(rig, target), strict=True)):
         index = np.flatnonzero(part == EYE0 + i)
         if len(index):
             rel = points[index] - centre

@@ -27,7 +27,7 @@ def room(seed: int, width: int, height: int) -> np.ndarray:
     wall = np.array(any_color(rng, 60, 230))
     ramp = np.linspace(rng.uniform(0.8, 1.0), rng.uniform(1.0, 1.2), h, dtype=np.float32)[:, None, None]
     img = np.clip(np.broadcast_to(wall, (h, w, 3)) * ramp, 0, 255).astype(np.uint8)
-    for draw in rng.permutation([_window, _shelf, _poster, _door])[: rng.integers(1, 4)]:
+    for draw in rng.permutation(np.array([_window, _shelf, _poster, _door], dtype=object))[: rng.integers(1, 4)]:
         draw(img, rng, w, h)
     for _ in range(rng.integers(2, 8)):
         _shape(img, rng, w, h)

@@ -71,17 +71,17 @@ def render(person: Person, target: tuple[float, float], rng: np.random.Generator
     if look.beard:
         _draw_beard(pen, look)
     openings = []
-    for side, rotation in zip(geometry.SIDES, geometry.eye_rotations(rig, target)):
+    for side, rotation in zip(geometry.SIDES, geometry.eye_rotations(rig, target), strict=True):
         draw_brow(pen, look, side)
         openings.append(draw_eye(pen, look, side, rotation))
     _draw_nose(pen, look)
     _draw_mouth(pen, look)
     _draw_front_hair(pen, look)
     draw_glasses(pen, look)
-    frame = cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
+    frame: np.ndarray = cv2.resize(canvas, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
     frame = _light(frame, pen, look, outline, openings)
-    frame = cv2.GaussianBlur(frame, (0, 0), look.blur_sigma)
-    frame += rng.normal(0, look.noise_sigma, frame.shape).astype(np.float32)
+    frame = np.asarray(cv2.GaussianBlur(frame, (0, 0), look.blur_sigma), dtype=np.float32)
+    frame += np.asarray(rng.normal(0, look.noise_sigma, frame.shape), dtype=np.float32)
     return cv2.cvtColor(np.clip(frame, 0, 255).astype(np.uint8), cv2.COLOR_BGR2RGBA)
 
 
@@ -101,10 +101,10 @@ def _draw_body(pen: Pen, look: Look) -> None:
     x = np.linspace(-0.21, 0.21, 15)
     y = 0.19 + 0.1 * (x / 0.21) ** 2
     shoulders = np.concatenate([np.stack([x, y, np.full_like(x, z)], axis=-1) for z in (cz - 0.09, cz + 0.09)])
-    pen.hull(np.concatenate([shoulders, shoulders + [0, 0.3, 0]]), look.clothes)
+    pen.hull(np.concatenate([shoulders, shoulders + np.array([0, 0.3, 0])]), look.clothes)
     t = np.linspace(0, 2 * math.pi, 16, endpoint=False)
     ring = np.stack([0.055 * np.cos(t), np.zeros_like(t), cz + 0.01 + 0.05 * np.sin(t)], axis=-1)
-    pen.hull(np.concatenate([ring + [0, 0.04, 0], ring + [0, 0.22, 0]]), looks.shade(look.skin, 0.72))
+    pen.hull(np.concatenate([ring + np.array([0, 0.04, 0]), ring + np.array([0, 0.22, 0])]), looks.shade(look.skin, 0.72))
 
 
 def _draw_head(pen: Pen, look: Look) -> np.ndarray:
@@ -116,7 +116,7 @@ def _draw_head(pen: Pen, look: Look) -> np.ndarray:
     style = look.hair_style
     hair = look.hair
     if style == "buzz":
-        hair = tuple(0.7 * h + 0.3 * s for h, s in zip(look.hair, look.skin))  # type: ignore[assignment]
+        hair = looks.as_color(0.7 * h + 0.3 * s for h, s in zip(look.hair, look.skin, strict=True))
     elif style == "bald":
         hair = looks.shade(look.skin, 0.95)
     if style == "long":
@@ -124,8 +124,8 @@ def _draw_head(pen: Pen, look: Look) -> np.ndarray:
         pen.hull(np.concatenate([egg[rel[:, 1] < 0.03] * [1.08, 1.0, 1.0], hang]), hair)
     ears = [_ear(look, side) for side in geometry.SIDES]
     # An ear turned toward the camera shows in front of the head's side; the other hides behind it.
-    facing = [float(np.dot([side, 0.0, 0.0], pen.camera_direction(ear.mean(axis=0)))) > 0.3 for side, ear in zip(geometry.SIDES, ears)]
-    for ear, front in zip(ears, facing):
+    facing = [float(np.dot([side, 0.0, 0.0], pen.camera_direction(ear.mean(axis=0)))) > 0.3 for side, ear in zip(geometry.SIDES, ears, strict=True)]
+    for ear, front in zip(ears, facing, strict=True):
         if not front:
             pen.fill(ear, looks.shade(look.skin, 0.86))
     above = egg[:, 1] - _hair_boundary(look, egg[:, 0], egg[:, 2])  # < 0 under the hair
@@ -137,7 +137,7 @@ def _draw_head(pen: Pen, look: Look) -> np.ndarray:
     grown = egg + cap[:, None] * rel / np.linalg.norm(rel, axis=1, keepdims=True) * look.hair_volume
     pen.hull(grown, hair)  # the anti-aliased outline; the mesh colours the inside
     _draw_mesh(pen, look, grown, above, hair)
-    for ear, front in zip(ears, facing):
+    for ear, front in zip(ears, facing, strict=True):
         if front:
             pen.fill(ear, looks.shade(look.skin, 0.86))
     skull = pen.pixels(egg)
@@ -221,15 +221,15 @@ def _draw_front_hair(pen: Pen, look: Look) -> None:
 
 def _draw_beard(pen: Pen, look: Look) -> None:
     """Beard over jaw and chin, and a moustache, as hair blended into skin."""
-    color = tuple(s * (1 - look.beard) + h * look.beard for s, h in zip(look.skin, look.hair))
+    color = looks.as_color(s * (1 - look.beard) + h * look.beard for s, h in zip(look.skin, look.hair, strict=True))
     egg = egg_points(look)
     rel = egg - np.array(look.head_centre)
     lower = egg[(rel[:, 2] > 0.3 * look.head_axes[2]) & (egg[:, 1] > look.mouth_y - 0.004)]
-    pen.hull(lower, color)  # type: ignore[arg-type]
+    pen.hull(lower, color)
     x = np.linspace(-look.mouth_width * 1.15, look.mouth_width * 1.15, 9)
     top = look.mouth_y - look.lip_thickness
     band = np.concatenate([on_face(look, x, top - 0.009 + 0.004 * (x / x[-1]) ** 2, 0.005), on_face(look, x[::-1], np.full(9, top), 0.006)])
-    pen.fill(band, color)  # type: ignore[arg-type]
+    pen.fill(band, color)
 
 
 def _draw_nose(pen: Pen, look: Look) -> None:
@@ -281,7 +281,7 @@ def _shadow_map(pen: Pen, look: Look, shape: tuple[int, int], openings: list[np.
     fill(on_face(look, width * 0.9 * np.cos(t), length + 0.008 + 0.004 * np.sin(t)), 0.3)
     fill(on_face(look, look.mouth_width * 0.6 * np.cos(t), look.mouth_y + look.lip_thickness * 1.2 + 0.006 + 0.0035 * np.sin(t)), 0.22)
     sigma = max(1.0, 0.03 * pen.rig.camera.focal * geometry.FACE_WIDTH_M / _head_depth(pen))
-    dark = cv2.GaussianBlur(shadow.astype(np.float32) / 255, (0, 0), sigma)
+    dark: np.ndarray = cv2.GaussianBlur(shadow.astype(np.float32) / 255, (0, 0), sigma)
     shadow[:] = 0
     for opening in openings:
         fill(opening, 1.0)

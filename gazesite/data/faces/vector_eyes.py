@@ -100,7 +100,7 @@ def _draw_iris(pen: Pen, look: Look, ball: np.ndarray, offset: np.ndarray, centr
     pattern = np.random.default_rng(look.texture_seed)
     inner = circle(disc_centre, axis, look.pupil_radius * 1.1, 36)
     outer = circle(disc_centre, axis, rho * 0.93, 36)
-    for i, (a, b) in enumerate(zip(inner, outer)):
+    for i, (a, b) in enumerate(zip(inner, outer, strict=True)):
         tone = looks.shade(look.iris, pattern.uniform(1.2, 1.6) if i % 2 else pattern.uniform(0.55, 0.8))
         cv2.polylines(ball, [pen.fixed(np.stack([a, b])) - offset], False, tone, pen.px(0.35), cv2.LINE_AA, SHIFT)
     collarette = pen.fixed(circle(disc_centre, axis, rho * 0.55)) - offset

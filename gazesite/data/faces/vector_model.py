@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from gazesite.data.faces import geometry, looks
 from gazesite.data.faces.looks import Color
@@ -92,7 +93,7 @@ def random_look(rng: np.random.Generator) -> Look:
         skin=skin,
         hair=hair,
         # Brows darker than the skin whatever the hair: the cascade looks for a dark band over the eyes.
-        brow=looks.shade(tuple(min(h, s * 0.55) for h, s in zip(hair, skin)), rng.uniform(0.6, 0.9)),  # type: ignore[arg-type]
+        brow=looks.shade(looks.as_color(min(h, s * 0.55) for h, s in zip(hair, skin, strict=True)), rng.uniform(0.6, 0.9)),
         lips=looks.shade((skin[0] * 0.8, skin[1] * 0.75, min(255.0, skin[2] * 1.05)), rng.uniform(0.5, 0.7)),
         iris=looks.iris_tone(rng),
         # In a webcam's few pixels the white of the eye reads grey: shadowed by lids and lashes.
@@ -123,7 +124,7 @@ def random_look(rng: np.random.Generator) -> Look:
         glasses_px=float(rng.choice([0.8, 1.2, 2.2, 3.2])),
         lens_tint=looks.any_color(rng, 60, 255),
         lens_alpha=rng.uniform(0.04, 0.16),
-        light=tuple(float(v) for v in light / np.linalg.norm(light)),  # type: ignore[arg-type]
+        light=geometry.as_vec(light / np.linalg.norm(light)),
         light_strength=rng.uniform(0.15, 0.55),
         exposure=rng.uniform(95, 155),
         texture_seed=int(rng.integers(2**31)),
@@ -165,7 +166,7 @@ def surface_z(look: Look, x: np.ndarray, y: np.ndarray, lift: float = 0.0) -> np
     return cz + az * np.sqrt(inside) + lift
 
 
-def on_face(look: Look, x: np.ndarray, y: np.ndarray, lift: float = 0.0) -> np.ndarray:
+def on_face(look: Look, x: npt.ArrayLike, y: npt.ArrayLike, lift: float = 0.0) -> np.ndarray:
     """Points (N, 3) on the front of the head at (x, y), lifted off the skin by ``lift``."""
     x, y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
     return np.stack([x, y, surface_z(look, x, y, lift)], axis=-1)
@@ -194,7 +195,7 @@ class Pen:
 
     def px(self, frame_pixels: float) -> int:
         """A thickness in canvas pixels for one given in frame pixels."""
-        return max(1, int(round(frame_pixels * SUPERSAMPLE)))
+        return max(1, round(frame_pixels * SUPERSAMPLE))
 
     def fill(self, points: np.ndarray, color: Color, canvas: np.ndarray | None = None) -> None:
         """Fill the polygon through head points."""

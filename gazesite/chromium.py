@@ -1,4 +1,4 @@
-"""Drive Debian's Chromium with Playwright: shared by ``gazesite bench`` and the browser tests.
+"""Drive Debian's Chromium with Playwright: shared by `build --snapshot`, `gazesite bench` and the browser tests.
 
 Playwright's own browser download does not work offline, so gazesite always
 launches the system Chromium (``GAZESITE_CHROMIUM`` overrides the path).
