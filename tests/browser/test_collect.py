@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from gazesite.bench.chromium import camera_args, wait_ready, wait_state
 from gazesite.bench.fakecam import face_video
+from gazesite.chromium import camera_args, wait_ready, wait_state
 from gazesite.collect.storage import as_v2, read_sessions
 
 from ..helpers import gazesite
