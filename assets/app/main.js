@@ -7,7 +7,7 @@ import { readHead } from './calibrate/finetune.js';
 import { CalibrationOverlay } from './calibrate/overlay.js';
 import { CalibrationStore } from './calibrate/store.js';
 import { Camera } from './track/camera.js';
-import { CONSENT_MESSAGES, CollectStatus, ConsentGate } from './collect/consent.js';
+import { CollectStatus, ConsentGate } from './collect/consent.js';
 import { Sender, sessionMeta } from './collect/sender.js';
 import { Dataset } from './output/dataset.js';
 import { downloadText, downloadUrl } from './output/download.js';
@@ -167,7 +167,7 @@ async function boot() {
   });
   updateCalibrationControls();
   if (consented()) app.tracker.start();
-  else setState(app.consent.decision ?? 'consent', CONSENT_MESSAGES[app.consent.decision ?? 'consent']);
+  else setState(app.consent.decision ?? 'consent');
 }
 
 // The consent notice (shown at once, while the libraries load); accepting starts sending and the camera.
@@ -188,7 +188,7 @@ function askConsent(config) {
     },
     onDecline: () => {
       collectStatus.declined(Sender.discard(config.collect));
-      if (app.tracker !== null) setState('declined', CONSENT_MESSAGES.declined);
+      if (app.tracker !== null) setState('declined');
     },
   });
 }

@@ -2,11 +2,6 @@
 // Nothing starts (camera, calibration, sending) before the visitor accepts; declining is final for
 // this page load unless the visitor opens the notice again with Start.
 
-export const CONSENT_MESSAGES = {
-  consent: 'Waiting for your consent: read the notice, then accept or decline.',
-  declined: 'You declined: the camera stays off and nothing is sent. Press Start to read the notice again.',
-};
-
 /** The #consent dialog: accept or decline, each heard once per click. */
 export class ConsentGate {
   constructor(doc, { onAccept, onDecline }) {
