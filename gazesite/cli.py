@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from gazesite import __version__
+from gazesite.collect.cli import collect as collect_command
 from gazesite.config import BACKENDS, QUANTIZATIONS, TFJS_BACKENDS
 from gazesite.data.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS
 from gazesite.report.command import report as report_command
@@ -137,9 +138,11 @@ def inspect(path: Path) -> None:
 @click.option("--snapshot", is_flag=True, help="Capture the URL with Chromium now and show the capture (gaze in document px; no framing needed).")
 @click.option("--widths", default=None, help="With --snapshot: widths to capture, comma-separated  [default: 1280,1920]")
 @click.option("--study", default=None, help="A study name that every sample export carries.")
+@click.option("--collect", default=None, help="Send consenting visitors' samples to this URL (a 'gazesite collect' server).")
+@click.option("--consent", type=_PATH, default=None, help="With --collect: the consent notice (Markdown: paragraphs, emphasis, links).")
 def build(
     target: str, model: Path | None, out: Path, quantize: str, backend: str, smoothing: int, calibration_points: int, no_probe: bool,
-    snapshot: bool, widths: str | None, study: str | None,
+    snapshot: bool, widths: str | None, study: str | None, collect: str | None, consent: Path | None,
 ) -> None:
     """Build a static site that overlays a live gaze heatmap on TARGET."""
     from gazesite.config import BuildConfig
@@ -162,6 +165,8 @@ def build(
         snapshot=snapshot,
         widths=parsed_widths,
         study=study,
+        collect=collect,
+        consent=consent,
     ).validate()
     from gazesite.site.build import build as run_build
 
@@ -249,6 +254,7 @@ def bench(
 
 # gazesite report lives in its own package; registering it here keeps this module thin.
 cli.add_command(report_command)
+cli.add_command(collect_command)
 
 
 def main() -> None:

@@ -195,6 +195,8 @@ class BuildConfig:
     snapshot: bool = False  # capture the URL at build time instead of framing it (study mode)
     widths: tuple[int, ...] | None = None  # snapshot widths; None: the default ones
     study: str | None = None  # a name every sample export carries
+    collect: str | None = None  # where consenting pages send their samples; None: nothing leaves the device
+    consent: Path | None = None  # the consent notice (Markdown subset) shown before the camera starts
 
     def validate(self) -> BuildConfig:
         """Return self, or raise ConfigError listing every problem."""
@@ -221,6 +223,9 @@ class BuildConfig:
             )
         if out := out_problem(self.out, BUILD_OUTPUT):
             problems.append(out)
+        from gazesite.collect.page import collect_problems
+
+        problems.extend(collect_problems(self.collect, self.consent))
         if problems:
             raise ConfigError(problems)
         return self

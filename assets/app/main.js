@@ -7,6 +7,8 @@ import { readHead } from './calibrate/finetune.js';
 import { CalibrationOverlay } from './calibrate/overlay.js';
 import { CalibrationStore } from './calibrate/store.js';
 import { Camera } from './track/camera.js';
+import { CollectStatus, ConsentGate } from './collect/consent.js';
+import { Sender, sessionMeta } from './collect/sender.js';
 import { Dataset } from './output/dataset.js';
 import { downloadText, downloadUrl } from './output/download.js';
 import { StateError, describeError } from './errors.js';
@@ -31,11 +33,13 @@ const status = new Status($('status'));
 const calibrationStatus = new CalibrationStatus($('calibration-status'));
 const app = {
   config: null, backend: null, pipeline: null, tracker: null, heatmap: null, samples: null,
-  calibration: null, calibrator: null, dataset: null, view: null,
+  calibration: null, calibrator: null, dataset: null, view: null, consent: null, sender: null,
 };
+// Without --collect nothing leaves the device and no consent is asked; with it, nothing starts before consent.
+const consented = () => app.consent === null || app.consent.allowed;
 
 const controls = bindControls(document, {
-  start: () => app.tracker?.start(),
+  start: () => (consented() ? app.tracker?.start() : app.consent?.show()),
   stop: () => app.tracker?.stop(),
   clear: () => app.heatmap?.clear(),
   json: () => app.samples && downloadText('gazesite-samples.json', `${JSON.stringify(app.samples.toJSON(), null, 2)}\n`, 'application/json'),
@@ -59,7 +63,7 @@ function setState(state, message) {
 // The calibration buttons and status follow the calibration, the kept crops and any running flow.
 function updateCalibrationControls() {
   calibrationControls.update({
-    loaded: app.calibrator !== null,
+    loaded: app.calibrator !== null && consented(),
     busy: app.calibrator?.busy ?? false,
     calibrated: app.calibration?.summary != null,
     kept: app.dataset?.count ?? 0,
@@ -98,6 +102,7 @@ async function boot() {
     study: config.study?.name ?? null,
     calibration: () => app.calibration?.summary ?? null,
   });
+  if (config.collect) askConsent(config);
   if (config.frameable === false) {
     status.refuseFrame(config.frameReason);
     showFrameRefused($('frame-refused'), config.frameReason);
@@ -161,7 +166,31 @@ async function boot() {
     onBusy: updateCalibrationControls,
   });
   updateCalibrationControls();
-  app.tracker.start();
+  if (consented()) app.tracker.start();
+  else setState(app.consent.decision ?? 'consent');
+}
+
+// The consent notice (shown at once, while the libraries load); accepting starts sending and the camera.
+function askConsent(config) {
+  const collectStatus = new CollectStatus($('collect-status'), new URL(config.collect.url).host);
+  app.consent = new ConsentGate(document, {
+    onAccept: () => {
+      app.sender = new Sender({
+        settings: config.collect,
+        session: app.samples.session,
+        samples: () => app.samples.samples,
+        meta: () => sessionMeta(app.samples.toJSON()),
+        onChange: (state) => collectStatus.show(state),
+      });
+      app.sender.start();
+      updateCalibrationControls();
+      app.tracker?.start(); // not loaded yet: boot() starts it
+    },
+    onDecline: () => {
+      collectStatus.declined(Sender.discard(config.collect));
+      if (app.tracker !== null) setState('declined');
+    },
+  });
 }
 
 const ready = boot().catch((error) => {
@@ -243,7 +272,7 @@ window.gazesite = Object.freeze({
   },
   start: async () => {
     await ready;
-    return app.tracker.start();
+    return consented() ? app.tracker.start() : app.consent.show();
   },
   stop: () => app.tracker?.stop(),
   get backend() {
@@ -264,5 +293,9 @@ window.gazesite = Object.freeze({
   /** What the page shows: "frame", "snapshot" or "same-origin". */
   get mode() {
     return app.view?.mode ?? null;
+  },
+  /** With --collect: {consent: null | 'accepted' | 'declined', session, sentBatches, sentSamples, pending, ...}; else null. */
+  get collect() {
+    return app.consent && { consent: app.consent.decision, ...(app.sender?.status ?? {}) };
   },
 });

@@ -9,6 +9,9 @@ export const MESSAGES = {
   stopped: 'Stopped: press Start to track again.',
   'model-missing': 'The gaze model could not be loaded.',
   error: 'Something went wrong.',
+  // --collect builds: nothing starts before the visitor accepts the consent notice.
+  consent: 'Waiting for your consent: read the notice, then accept or decline.',
+  declined: 'You declined: the camera stays off and nothing is sent. Press Start to read the notice again.',
 };
 
 // The running sentence once a calibration is active.

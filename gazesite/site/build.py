@@ -20,6 +20,7 @@ import gazesite
 from gazesite.calibration.dots import MARGIN as DOT_MARGIN
 from gazesite.calibration.dots import calibration_layout, check_layout
 from gazesite.calibration.settings import maths_settings
+from gazesite.collect.page import collect_settings, consent_html
 from gazesite.config import TFJS_BACKENDS, BuildConfig, canonical_target
 from gazesite.data.dataset import FORMAT_NAME as DATASET_FORMAT_NAME
 from gazesite.data.dataset import FORMAT_VERSION as DATASET_FORMAT_VERSION
@@ -100,7 +101,9 @@ def build(config: BuildConfig) -> Path:
             "title": f"gazesite: {study.label}",
             "target": study.label,
             "frame_src": study.frame_src,
-            "csp": content_security_policy(frame_origins),
+            "csp": content_security_policy(frame_origins, [page_config["collect"]["origin"]] if config.collect else []),
+            # The consent notice, rendered from escaped text only (gazesite/collect/page.py); None: no collection.
+            "consent": consent_html(config.collect, config.consent) if config.collect else None,
             "scripts": [{"src": f"vendor/{v.name}", "integrity": v.integrity} for v in vendor if v.name.endswith(".js")],
             "app_script": {"src": f"{APP_DIR}/main.js", "integrity": integrity_of(app_files[f"{APP_DIR}/main.js"])},
             # The modules main.js imports get their integrity through modulepreload.
@@ -160,6 +163,8 @@ def page_settings(config: BuildConfig, model_files: dict[str, Path], model_json:
             "tfjs-backend-wasm-threaded-simd.wasm": by_key["tfjs-backend-wasm-simd.wasm"],
         },
         "sampleFormat": SAMPLE_FORMAT,
+        # Where consenting visitors' samples go (None: nothing leaves the device).
+        "collect": collect_settings(config.collect, config.study),
         # The page writes calibration and recording crops in the same format `gazesite train --data` reads.
         "datasetFormat": {"name": DATASET_FORMAT_NAME, "version": DATASET_FORMAT_VERSION},
     }
@@ -188,6 +193,7 @@ def manifest(config: BuildConfig, files: SiteFiles, frame_check: FrameCheck) -> 
         "frameable": frame_check.frameable,
         "quantize": config.quantize,
         "backend": config.backend,
+        "collect": canonical_target(config.collect) if config.collect else None,
         "files": dict(sorted(entries.items())),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,8 +19,9 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
-def content_security_policy(frame_origins: list[str]) -> str:
-    """Return the page's CSP: its own files only, and frames from the target's origins only."""
+def content_security_policy(frame_origins: list[str], connect_origins: Sequence[str] = ()) -> str:
+    """Return the page's CSP: its own files only, frames from the target's origins only, and connections to
+    ``connect_origins`` only (the --collect server's, when the build collects)."""
     directives = {
         "default-src": "'none'",
         # wasm-unsafe-eval: tf.js and OpenCV.js compile WebAssembly. unsafe-eval:
@@ -29,7 +31,7 @@ def content_security_policy(frame_origins: list[str]) -> str:
         "script-src": "'self' 'wasm-unsafe-eval' 'unsafe-eval'",
         # data: lets OpenCV.js fetch() the wasm embedded in its own file as a
         # data: URL (it reaches no network); blocked, it logs errors and falls back.
-        "connect-src": "'self' data:",
+        "connect-src": " ".join(["'self'", "data:", *connect_origins]),
         "img-src": "'self' data: blob:",
         "style-src": "'self'",
         "media-src": "'self' blob: mediastream:",

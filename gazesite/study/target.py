@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from gazesite.bounded import InputError
+from gazesite.collect.protocol import STUDY_PATTERN
 from gazesite.errors import GazesiteError
 from gazesite.study.images import IMAGE_SUFFIXES, MAX_SNAPSHOT_HEIGHT, describe_bytes, read_image
 from gazesite.study.local_site import SITE_DIR, START_PAGE, folder_label, gather_site, site_problem
@@ -17,8 +17,8 @@ from gazesite.study.snapshot import DEFAULT_WIDTHS, capture_url, image_label, sn
 
 log = logging.getLogger(__name__)
 
-#: A --study name: it travels in every sample export and (later) in collected sessions.
-STUDY_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+#: A --study name: it travels in every sample export and in collected sessions (one pattern for both).
+STUDY_NAME = STUDY_PATTERN
 
 
 def target_kind(target: str) -> str:

@@ -1,0 +1,161 @@
+"""What ``gazesite build --collect URL [--consent FILE.md] [--study NAME]`` adds to the page.
+
+The collect URL is checked like a target (absolute, CSP-nameable host, no
+credentials) and must be https unless it is on this machine; its origin is
+the only one the page may connect to besides its own. The consent notice is
+rendered here at build time from a small Markdown subset (paragraphs,
+emphasis, links) into HTML built only from escaped text, so nothing in a
+consent file can become markup or script.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from markupsafe import Markup, escape
+
+from gazesite.bounded import InputError, read_bounded
+from gazesite.collect.protocol import BATCH_FORMAT, BATCH_VERSION, MAX_BODY_BYTES
+from gazesite.config import canonical_target, target_url_problem
+from gazesite.site.render import origin_of
+
+#: Largest consent file.
+MAX_CONSENT_BYTES = 64 * 1024
+#: How the page sends: a batch every intervalMs (or sooner at maxSamples), retries from firstMs doubling to maxMs.
+#: 2 s of samples at 30 fps is 10-20 KB, under the 64 KB Chromium lets sendBeacon carry at page close.
+BATCH_SETTINGS = {"intervalMs": 2000, "maxSamples": 120}
+RETRY_SETTINGS = {"firstMs": 1000, "maxMs": 30_000, "timeoutMs": 15_000}
+#: Where unsent batches wait across reloads (localStorage key prefix) and how much they may take (characters).
+QUEUE_SETTINGS = {"key": "gazesite-collect", "maxChars": 2_000_000}
+#: Hosts for which plain http is accepted (the browser treats them as secure; nothing crosses a network).
+_LOCAL_HOSTS = re.compile(r"localhost|127(\.\d{1,3}){3}|.+\.localhost", re.IGNORECASE)
+_LINK_SCHEMES = ("http", "https", "mailto")
+
+DEFAULT_CONSENT = """**This study records where you look on this page.** If you accept, the camera turns on and this \
+page sends to **{host}**: your gaze samples (points on the screen with their times, the window's size and scroll \
+position, and where your face is in the camera picture), how well the calibration worked, and your screen and window size.
+
+It **never sends images or video** of you: the camera picture is processed on this device and stays here.
+
+If you decline, nothing starts and nothing is sent. You can close this page at any time; what was already sent stays \
+with the study."""
+
+
+def collect_url_problem(url: str) -> str | None:
+    """Return why ``url`` cannot be a --collect URL, or None if it can."""
+    if problem := target_url_problem(url):
+        return problem
+    parts = urlsplit(url)
+    if parts.fragment:
+        return "must not have a #fragment"
+    if parts.scheme.lower() != "https" and not _LOCAL_HOSTS.fullmatch(parts.hostname or ""):
+        return "must be https:// (plain http is only for localhost): browsers block it from https pages and it travels unencrypted"
+    return None
+
+
+def collect_problems(collect: str | None, consent: Path | None) -> list[str]:
+    """Every problem with the build's --collect and --consent options (study mode checks --study)."""
+    problems = []
+    if collect is not None and (problem := collect_url_problem(collect)):
+        problems.append(f"--collect {collect!r}: {problem}")
+    if consent is not None:
+        if collect is None:
+            problems.append(f"--consent {consent}: only a build that collects (--collect URL) asks for consent")
+        else:
+            try:
+                consent_markdown(consent)
+            except InputError as exc:
+                problems.append(f"--consent {consent}: {exc}")
+    return problems
+
+
+def consent_markdown(path: Path) -> str:
+    """Read a consent file: UTF-8 text of at most 64 KiB with no control characters; InputError says why not."""
+    data = read_bounded(path, MAX_CONSENT_BYTES)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text (expected a Markdown or plain-text consent notice)") from None
+    if any((ord(ch) < 32 and ch not in "\n\r\t") or ord(ch) == 127 for ch in text):
+        raise InputError("holds control characters (expected Markdown or plain text)")
+    if not text.strip():
+        raise InputError("is empty (expected the consent notice participants read)")
+    return text
+
+
+# Inline Markdown: [text](url), **strong** / __strong__, *em* / _em_ (underscores only at word edges).
+_INLINE = re.compile(
+    r"\[(?P<label>[^\[\]\n]{1,500})\]\((?P<url>[^()\s]{1,2000})\)"
+    r"|\*\*(?P<strong>[^*]+?)\*\*|(?<!\w)__(?P<strong2>[^_]+?)__(?!\w)"
+    r"|\*(?P<em>[^*]+?)\*|(?<!\w)_(?P<em2>[^_]+?)_(?!\w)"
+)
+#: How deep inline markup may nest (emphasis in a link in strong text...); deeper stays plain text.
+_MAX_INLINE_DEPTH = 3
+
+
+def _safe_link(url: str) -> str | None:
+    """The URL if a consent link may point there (http, https or mailto), else None."""
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    return url if scheme in _LINK_SCHEMES and not any(ord(ch) < 33 for ch in url) else None
+
+
+def _inline(text: str, depth: int = 0) -> Markup:
+    """Render inline Markdown; every piece of text passes through escape()."""
+    if depth >= _MAX_INLINE_DEPTH:
+        return escape(text)
+    out = Markup("")
+    position = 0
+    for match in _INLINE.finditer(text):
+        out += escape(text[position : match.start()])
+        position = match.end()
+        if match["label"] is not None:
+            url = _safe_link(match["url"])
+            label = _inline(match["label"], depth + 1)
+            if url is None:  # javascript:, data: and the like stay visible as text, never as a link
+                out += label
+            else:
+                out += Markup('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>').format(url, label)
+        elif (strong := match["strong"] or match["strong2"]) is not None:
+            out += Markup("<strong>{}</strong>").format(_inline(strong, depth + 1))
+        else:
+            out += Markup("<em>{}</em>").format(_inline(match["em"] or match["em2"], depth + 1))
+    return out + escape(text[position:])
+
+
+def render_consent(markdown: str) -> Markup:
+    """Render the Markdown subset (paragraphs split by blank lines, emphasis, links) as safe HTML."""
+    paragraphs = re.split(r"\n[ \t]*\n", markdown.replace("\r\n", "\n").replace("\r", "\n").strip())
+    rendered = [
+        Markup("<p>{}</p>").format(_inline(" ".join(line.strip() for line in paragraph.split("\n"))))
+        for paragraph in paragraphs
+        if paragraph.strip()
+    ]
+    return Markup("\n").join(rendered)
+
+
+def consent_html(collect: str, consent: Path | None) -> Markup:
+    """The notice the page shows before the camera starts: the consent file, or the default naming what is sent."""
+    host = urlsplit(collect).hostname or collect
+    markdown = consent_markdown(consent) if consent is not None else DEFAULT_CONSENT.format(host=host)
+    return render_consent(markdown)
+
+
+def collect_settings(collect: str | None, study: str | None) -> dict[str, Any] | None:
+    """The page settings of collection (None: nothing leaves the device)."""
+    if collect is None:
+        return None
+    url = canonical_target(collect)
+    return {
+        "url": url,
+        "origin": origin_of(url),
+        "study": study,
+        "batch": {"format": BATCH_FORMAT, "version": BATCH_VERSION, "maxBytes": MAX_BODY_BYTES, **BATCH_SETTINGS},
+        "retry": RETRY_SETTINGS,
+        "queue": QUEUE_SETTINGS,
+    }

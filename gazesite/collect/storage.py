@@ -1,0 +1,296 @@
+"""Where collected batches live: SQLite in WAL mode, behind four calls the server and the report use.
+
+``Storage(path).store(batches)`` writes a group of validated batches in one
+transaction (idempotent on (session, sequence)); ``read_sessions(path)``
+returns one samples v2 document per session; ``export_sessions(path, out)``
+writes them as files; ``database_counts(path)`` counts what is stored.
+
+The schema is one table, ``batches``, keyed by (session, sequence), with the
+samples and the session metadata as JSON text. The Postgres path (README,
+"Collecting sessions") keeps the same table with ``jsonb`` columns and the
+same ``INSERT ... ON CONFLICT (session, sequence) DO NOTHING``; only this
+module changes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.request import pathname2url
+
+from gazesite.collect.protocol import SAMPLES_FORMAT, SAMPLES_VERSION, Batch
+from gazesite.errors import GazesiteError
+from gazesite.staging import OutputKind, out_problem, staged_directory
+
+log = logging.getLogger(__name__)
+
+DB_FORMAT = "gazesite-collect"
+SCHEMA_VERSION = 1
+#: How long a writer waits for another connection's lock before giving up (ms).
+BUSY_TIMEOUT_MS = 5000
+#: Gaps listed per session in an export's "collected" block (the count is always exact).
+MAX_LISTED_GAPS = 100
+EXPORT_MARKER = "export.json"
+EXPORT_OUTPUT = OutputKind("gazesite collect export", EXPORT_MARKER, ("format", "sessions"))
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY,  -- arrival order: sessions are listed by their first batch's
+    session TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    study TEXT,
+    received TEXT NOT NULL,
+    meta TEXT,
+    samples TEXT NOT NULL,
+    sample_count INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    UNIQUE (session, sequence)
+);
+"""
+
+STORED, DUPLICATE, CONFLICT = "stored", "duplicate", "conflict"
+
+
+class StorageError(GazesiteError):
+    """The database cannot be opened, read or written; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one batch: stored, duplicate (an identical retry) or conflict (same key, other content)."""
+
+    status: str
+    reason: str = ""
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with milliseconds, as the page writes times."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _require_database_file(path: Path, create: bool) -> None:
+    """Refuse a path that is not (or cannot become) a regular database file."""
+    if not path.exists():
+        if not create:
+            raise StorageError(f"--db {path}: no such database (expected a file written by 'gazesite collect')")
+        if not path.parent.is_dir():
+            raise StorageError(f"--db {path}: the folder {path.parent} does not exist")
+        try:  # gaze data is personal data: readable by its owner only
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise StorageError(f"--db {path}: cannot be created ({exc.strerror})") from None
+    elif not stat.S_ISREG(os.stat(path).st_mode):
+        raise StorageError(f"--db {path}: is not a regular file (expected a SQLite database written by 'gazesite collect')")
+
+
+def _check_schema(connection: sqlite3.Connection, path: Path) -> None:
+    """Refuse a SQLite file some other program wrote."""
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        return
+    info = dict(connection.execute("SELECT key, value FROM schema_info").fetchall()) if "schema_info" in tables else {}
+    if info.get("format") != DB_FORMAT:
+        raise StorageError(f"--db {path}: is a SQLite database of another program (expected one written by 'gazesite collect')")
+    if info.get("version") != str(SCHEMA_VERSION):
+        raise StorageError(f"--db {path}: has schema version {info.get('version')}, this gazesite reads version {SCHEMA_VERSION}")
+
+
+class Storage:
+    """A writable collect database (one per server process; writes happen on one thread)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        _require_database_file(self.path, create=True)
+        try:
+            # check_same_thread off: the server opens it on the main thread and writes on its writer thread only.
+            self.connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            _check_schema(self.connection, self.path)
+            self.connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            if self.connection.execute("PRAGMA journal_mode = WAL").fetchone()[0] != "wal":
+                raise StorageError(f"--db {self.path}: SQLite could not switch it to WAL mode")
+            # FULL: an acknowledged batch survives a crash of the machine, not only of the process.
+            # Group commits (the server writes every waiting batch in one transaction) keep the fsyncs few.
+            self.connection.execute("PRAGMA synchronous = FULL")
+            self.connection.executescript(_SCHEMA)
+            self.connection.execute(
+                "INSERT OR IGNORE INTO schema_info VALUES ('format', ?), ('version', ?)",
+                (DB_FORMAT, str(SCHEMA_VERSION)),
+            )
+        except sqlite3.Error as exc:
+            raise StorageError(f"--db {self.path}: {exc}") from None
+
+    def store(self, batches: list[Batch], received: str | None = None) -> list[Outcome]:
+        """Write the batches in one transaction; return one Outcome per batch, in order. StorageError rolls all back."""
+        received = received or now_iso()
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+            outcomes = [self._store_one(cursor, batch, received) for batch in batches]
+            cursor.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
+            raise StorageError(f"--db {self.path}: cannot store batches ({exc})") from None
+        return outcomes
+
+    @staticmethod
+    def _store_one(cursor: sqlite3.Cursor, batch: Batch, received: str) -> Outcome:
+        row = cursor.execute("SELECT study FROM batches WHERE session = ? LIMIT 1", (batch.session,)).fetchone()
+        if row is not None and row[0] != batch.study:
+            return Outcome(CONFLICT, f"session {batch.session} belongs to study {row[0]!r}, not {batch.study!r}")
+        cursor.execute(
+            "INSERT INTO batches (session, sequence, study, received, meta, samples, sample_count, digest) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session, sequence) DO NOTHING",
+            (
+                batch.session,
+                batch.sequence,
+                batch.study,
+                received,
+                batch.meta_json,
+                batch.samples_json,
+                len(batch.samples),
+                batch.digest,
+            ),
+        )
+        if cursor.rowcount == 1:
+            return Outcome(STORED)
+        (digest,) = cursor.execute(
+            "SELECT digest FROM batches WHERE session = ? AND sequence = ?", (batch.session, batch.sequence)
+        ).fetchone()
+        if digest == batch.digest:
+            return Outcome(DUPLICATE)
+        return Outcome(CONFLICT, f"batch {batch.sequence} of session {batch.session} was stored before with other content")
+
+    def close(self) -> None:
+        """Close the connection (SQLite checkpoints the WAL when the last connection closes)."""
+        self.connection.close()
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open an existing collect database for reading only (a running server may keep writing)."""
+    path = Path(path)
+    _require_database_file(path, create=False)
+    try:
+        connection = sqlite3.connect(f"file:{pathname2url(str(path.resolve()))}?mode=ro", uri=True)
+        connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _check_schema(connection, path)
+    except sqlite3.Error as exc:
+        raise StorageError(f"--db {path}: cannot be read ({exc})") from None
+    return connection
+
+
+def as_v2(sample: dict[str, Any]) -> dict[str, Any]:
+    """A sample with the v2 fields a v1 page does not write, filled as samples v2 tells readers to."""
+    filled = dict(sample)
+    filled.setdefault("raw", [sample["x"], sample["y"]])
+    for key in ("doc", "page", "element"):
+        filled.setdefault(key, None)
+    return filled
+
+
+def _session_document(session: str, rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """Assemble one session's batches (sorted by sequence) into a samples v2 document."""
+    meta: dict[str, Any] = {}
+    pages: dict[str, dict[str, Any]] = {}
+    samples: list[dict[str, Any]] = []
+    for _sequence, _study, _received, meta_json, samples_json in rows:
+        if meta_json is not None:
+            meta = json.loads(meta_json)  # the latest batch's view of the session wins (calibration may change)
+            for page in meta.get("pages") or []:
+                pages[page["id"]] = page
+        samples.extend(as_v2(sample) for sample in json.loads(samples_json))
+    sequences = [row[0] for row in rows]
+    gaps: list[int] = []
+    previous = -1
+    for sequence in sequences:  # ranges, not sets: a hostile sequence of 10**9 costs nothing
+        gaps.extend(range(previous + 1, sequence)[: MAX_LISTED_GAPS - len(gaps)])
+        previous = sequence
+    return {
+        "format": SAMPLES_FORMAT,
+        "version": SAMPLES_VERSION,
+        "target": meta.get("target"),
+        "created": rows[-1][2],
+        "started": meta.get("started"),
+        "mode": meta.get("mode", "frame"),
+        "session": session,
+        "study": rows[0][1],
+        "screen": meta.get("screen"),
+        "calibration": meta.get("calibration"),
+        "pages": list(pages.values()),
+        "samples": samples,
+        # Not part of the page's export: what the server saw arrive.
+        "collected": {
+            "batches": len(rows),
+            "missingBatches": sequences[-1] + 1 - len(rows),
+            "missingSequences": gaps,
+            "firstReceived": min(row[2] for row in rows),
+            "lastReceived": max(row[2] for row in rows),
+        },
+    }
+
+
+def iter_sessions(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield one samples v2 document per session, in the order their first batches arrived (one in memory at a time)."""
+    with closing(connect_readonly(path)) as connection:
+        try:
+            if not _has_batches_table(connection):  # created, but the server stopped before its first write
+                return
+            sessions = connection.execute("SELECT session FROM batches GROUP BY session ORDER BY MIN(id)").fetchall()
+            for (session,) in sessions:
+                rows = connection.execute(
+                    "SELECT sequence, study, received, meta, samples FROM batches WHERE session = ? ORDER BY sequence",
+                    (session,),
+                ).fetchall()
+                yield _session_document(session, rows)
+        except sqlite3.Error as exc:
+            raise StorageError(f"--db {path}: cannot be read ({exc})") from None
+
+
+def _has_batches_table(connection: sqlite3.Connection) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'batches'").fetchone() is not None
+
+
+def read_sessions(db_path: Path | str) -> list[dict[str, Any]]:
+    """Return every stored session as a samples v2 document (the shape of the page's "Samples (JSON)")."""
+    return list(iter_sessions(Path(db_path)))
+
+
+def database_counts(db_path: Path | str) -> dict[str, int]:
+    """Count sessions, batches and samples in a collect database."""
+    with closing(connect_readonly(Path(db_path))) as connection:
+        if not _has_batches_table(connection):
+            return {"sessions": 0, "batches": 0, "samples": 0}
+        sessions, batches, samples = connection.execute(
+            "SELECT COUNT(DISTINCT session), COUNT(*), COALESCE(SUM(sample_count), 0) FROM batches"
+        ).fetchone()
+    return {"sessions": sessions, "batches": batches, "samples": samples}
+
+
+def export_sessions(db_path: Path, out: Path) -> dict[str, Any]:
+    """Write ``out/<session>.json`` per session and ``out/export.json``, all or nothing; return the summary."""
+    if problem := out_problem(out, EXPORT_OUTPUT):
+        raise StorageError(problem)
+    summary: dict[str, Any] = {"format": "gazesite-collect-export", "database": str(db_path), "sessions": {}}
+    with staged_directory(out) as staging:
+        for document in iter_sessions(db_path):
+            name = f"{document['session']}.json"  # session ids are [A-Za-z0-9_-]: safe file names
+            (staging / name).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+            summary["sessions"][document["session"]] = {
+                "file": name,
+                "study": document["study"],
+                "samples": len(document["samples"]),
+            }
+        (staging / EXPORT_MARKER).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return summary
