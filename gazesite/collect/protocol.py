@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gazesite.bounded import InputError, json_type, parse_json
+from gazesite.study import SESSION_ID
 
 BATCH_FORMAT = "gazesite-batch"
 BATCH_VERSION = 1
@@ -39,7 +40,7 @@ MAX_NUMBER = 1e12
 DEFAULT_RATE = 10.0
 DEFAULT_BURST = 40
 #: Session ids, as samples v2 defines them.
-SESSION_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+SESSION_PATTERN = SESSION_ID
 #: Study names (``gazesite build --study`` checks them with this same pattern): safe in file names and URLs.
 STUDY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MODES = ("frame", "snapshot", "same-origin")

@@ -14,7 +14,6 @@ import csv
 import io
 import logging
 import math
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol, overload
@@ -23,6 +22,7 @@ import numpy as np
 
 from gazesite.bounded import MAX_JSON_DEPTH, MIB, InputError, json_type, parse_json, read_bounded
 from gazesite.report.model import VIEWPORT_PAGE, PageInfo, ReportError, Samples, Session
+from gazesite.study import CSV_V1, CSV_V2, SESSION_ID
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +43,6 @@ MAX_PX = 1_000_000.0
 #: Longest page id or CSS path; most page entries in one document.
 MAX_TEXT = 1000
 MAX_PAGES = 1000
-SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
-CSV_V1 = (
-    "t", "x", "y", "viewport_width", "viewport_height", "face_x", "face_y", "face_w", "face_h",
-    "scroll_x", "scroll_y", "dpr", "source",
-)  # fmt: skip
-CSV_V2 = (*CSV_V1, "raw_x", "raw_y", "doc_x", "doc_y", "page", "element")
 
 
 def read_inputs(paths: Sequence[Path], db: Path | None = None) -> list[Session]:

@@ -13,36 +13,18 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 from pathlib import Path
 from typing import Any
 
 from gazesite.bounded import MIB, InputError, parse_json, read_bounded
 from gazesite.errors import GazesiteError
-from gazesite.study import MODES, SAMPLE_FORMAT
+from gazesite.study import CSV_V1, CSV_V2, MODES, SAMPLE_FORMAT, SESSION_ID
 
 #: Largest sample file: about 200,000 samples (two hours at 30 frames/s).
 MAX_SAMPLES_BYTES = 64 * MIB
 #: Longest page id and element path accepted.
 MAX_TEXT = 2048
 SOURCES = ("model", "calibrated")
-CSV_V1 = (
-    "t",
-    "x",
-    "y",
-    "viewport_width",
-    "viewport_height",
-    "face_x",
-    "face_y",
-    "face_w",
-    "face_h",
-    "scroll_x",
-    "scroll_y",
-    "dpr",
-    "source",
-)
-CSV_V2 = (*CSV_V1, "raw_x", "raw_y", "doc_x", "doc_y", "page", "element")
-SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 class SamplesError(GazesiteError):

@@ -11,10 +11,10 @@ beforeEach(() => {
   Object.defineProperty(globalThis, 'screen', { value: { width: 1920, height: 1080 }, configurable: true });
 });
 
-const FORMAT = { name: 'gazesite-samples', version: 2 };
 const V1_COLUMNS = 't,x,y,viewport_width,viewport_height,face_x,face_y,face_w,face_h,scroll_x,scroll_y,dpr,source';
 const HEADER = `${V1_COLUMNS},raw_x,raw_y,doc_x,doc_y,page,element`;
-
+// As the build passes it (gazesite.study.SAMPLE_FORMAT).
+const FORMAT = { name: 'gazesite-samples', version: 2, columns: HEADER.split(',') };
 /** A document view that puts every point 1000 px further down a page scrolled by `scrollTop`. */
 function documentView(scrollTop = 1000, element = 'main > p:nth-of-type(2)') {
   return {

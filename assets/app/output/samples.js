@@ -2,13 +2,6 @@
 
 import { newSessionId } from '../study/session.js';
 
-const CSV_COLUMNS = [
-  't', 'x', 'y', 'viewport_width', 'viewport_height', 'face_x', 'face_y', 'face_w', 'face_h',
-  'scroll_x', 'scroll_y', 'dpr', 'source',
-  // Version 2, after version 1's columns so a version 1 reader still finds its own in place.
-  'raw_x', 'raw_y', 'doc_x', 'doc_y', 'page', 'element',
-];
-
 const round1 = (value) => Math.round(value * 10) / 10;
 const pair = (point) => (point === null ? null : [round1(point[0]), round1(point[1])]);
 
@@ -88,6 +81,7 @@ export class SampleLog {
       s.t, s.x, s.y, ...s.viewport, ...s.face, ...s.scroll, s.dpr, s.source,
       ...s.raw, ...(s.doc ?? [null, null]), s.page, s.element,
     ].map(cell).join(','));
-    return [CSV_COLUMNS.join(','), ...rows].join('\n') + '\n';
+    // The columns come from the build (gazesite.study.CSV_V2); each row writes them in that order.
+    return [this.format.columns.join(','), ...rows].join('\n') + '\n';
   }
 }
