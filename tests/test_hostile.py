@@ -31,9 +31,8 @@ def test_failed_swap_keeps_the_previous_output(tmp_path: Path, monkeypatch: pyte
         return real_rename(self, target)
 
     monkeypatch.setattr(Path, "rename", rename)
-    with pytest.raises(GazesiteError, match="previous"):
-        with staged_directory(out) as staging:
-            (staging / "index.html").write_text("new build")
+    with pytest.raises(GazesiteError, match="previous"), staged_directory(out) as staging:
+        (staging / "index.html").write_text("new build")
     assert (out / "index.html").read_text() == "previous build"
     assert [p.name for p in tmp_path.iterdir()] == ["dist"]  # nothing half-written is left beside it
 

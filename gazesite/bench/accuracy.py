@@ -134,7 +134,7 @@ _GAZESITE_IN_PAGE = """async ({url, width, height, calibrations, test}) => {
 
 def _errors(results: list[dict[str, Any]], test: list[tuple[int, tuple[float, float]]], key: str) -> tuple[float, int]:
     """Mean error of one kind of prediction over the held-out frames that have one, and how many had one."""
-    distances = [float(np.hypot(*np.subtract(r[key], t))) for r, (_, t) in zip(results, test) if r.get(key) is not None]
+    distances = [float(np.hypot(*np.subtract(r[key], t))) for r, (_, t) in zip(results, test, strict=True) if r.get(key) is not None]
     return (float(np.mean(distances)) if distances else float("nan")), len(distances)
 
 
@@ -246,7 +246,7 @@ def webgazer_share(frames: list[tuple[int, tuple[float, float]]]) -> list[tuple[
     for index, target in frames:
         dots.setdefault(target, []).append(index)
     per_dot = max(1, WEBGAZER_CLICKS // len(dots))
-    kept = []
+    kept: list[tuple[int, tuple[float, float]]] = []
     for target, indices in dots.items():
         picks = np.linspace(0, len(indices) - 1, min(per_dot, len(indices))).round().astype(int)
         kept.extend((indices[i], target) for i in sorted(set(picks.tolist())))
@@ -312,9 +312,9 @@ def run_accuracy(config: AccuracyConfig, playwright: Any | None = None) -> dict[
     if playwright is None:
         with sync_playwright() as started:
             return run_accuracy(config, started)
-    from gazesite.chromium import camera_args, launch, wait_ready
     from gazesite.bench.peers import OFFLINE_ARGS, fetch_webgazer
     from gazesite.bench.speed import serving
+    from gazesite.chromium import camera_args, launch, wait_ready
     from gazesite.data import faces
 
     unknown = [name for name in config.renderers if name not in faces.RENDERER_NAMES]
@@ -350,7 +350,7 @@ def run_accuracy(config: AccuracyConfig, playwright: Any | None = None) -> dict[
                         name = f"{renderer}-{index}.bin"
                         frames.write(site / FRAMES_DIR / name)
                         row: dict[str, Any] = {"person": index, "gazesite": gazesite_person(page, f"{FRAMES_DIR}/{name}", frames)}
-                        if peer_page is not None:
+                        if peer_page is not None and peer_dir is not None:
                             shutil.copyfile(site / FRAMES_DIR / name, peer_dir / name)
                             row["webgazer"] = webgazer_person(peer_page, name, frames)
                             (peer_dir / name).unlink()
@@ -416,7 +416,7 @@ def format_accuracy(report: dict[str, Any]) -> str:
         for row in rows:
             for points in report["points"]:
                 mine = row["gazesite"][str(points)]
-                line = f"{renderer:<9}{row['person']:>7}{points:>6}{mine['before']:>9.3f}{mine['after']:>9.3f}  {str(mine['method']):<16}"
+                line = f"{renderer:<9}{row['person']:>7}{points:>6}{mine['before']:>9.3f}{mine['after']:>9.3f}  {mine['method']!s:<16}"
                 if peer:
                     line += f"{row['webgazer'][str(points)]['after']:>10.3f}"
                 lines.append(line)

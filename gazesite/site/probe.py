@@ -23,6 +23,7 @@ import http.client
 import io
 import logging
 import socket
+import ssl
 import threading
 import time
 import urllib.error
@@ -99,7 +100,7 @@ def _probe(url: str, deadline: Deadline) -> FrameCheck:
         headers = exc.headers
     except TimeoutError:
         return unreachable(url, f"no complete answer within {deadline.seconds:g} s")
-    except Exception as exc:  # noqa: BLE001 - whatever the target does, the build goes on
+    except Exception as exc:
         return unreachable(url, f"{type(exc).__name__}: {exc}")
     policies = headers.get_all("Content-Security-Policy") or []
     verdict = framing_verdict(headers.get("X-Frame-Options"), ";".join(policies))
@@ -191,7 +192,7 @@ class BoundedHTTPConnection(http.client.HTTPConnection):
     def connect(self) -> None:
         self.timeout = self.deadline.remaining()
         super().connect()
-        self.sock = BoundedSocket(self.sock, self.deadline)  # type: ignore[assignment]
+        self.sock = BoundedSocket(self.sock, self.deadline)
 
 
 class BoundedHTTPSConnection(http.client.HTTPSConnection):
@@ -204,7 +205,7 @@ class BoundedHTTPSConnection(http.client.HTTPSConnection):
     def connect(self) -> None:
         self.timeout = self.deadline.remaining()
         super().connect()
-        self.sock = BoundedSocket(self.sock, self.deadline)  # type: ignore[assignment]
+        self.sock = BoundedSocket(self.sock, self.deadline)
 
 
 class BoundedHTTPHandler(urllib.request.HTTPHandler):
@@ -224,6 +225,7 @@ class BoundedHTTPSHandler(urllib.request.HTTPSHandler):
     def __init__(self, deadline: Deadline) -> None:
         super().__init__()
         self.deadline = deadline
+        self.tls = ssl.create_default_context()
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(functools.partial(BoundedHTTPSConnection, deadline=self.deadline), req, context=self._context)
+        return self.do_open(functools.partial(BoundedHTTPSConnection, deadline=self.deadline), req, context=self.tls)

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 class SiteHandler(http.server.SimpleHTTPRequestHandler):
     """Static files with the MIME types the page needs and no caching."""
 
-    extensions_map = {
+    extensions_map = {  # noqa: RUF012 - the base class declares it per instance; this copy is never mutated
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".wasm": "application/wasm",  # instantiateStreaming insists on it
         ".js": "text/javascript",

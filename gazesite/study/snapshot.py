@@ -154,7 +154,7 @@ def _capture_width(chromium: Any, url: str, width: int) -> Capture:
         page.evaluate(_SCROLL_THROUGH, [MAX_SNAPSHOT_HEIGHT, SCROLL_PAUSE_MS, SCROLL_BUDGET_MS])
         try:  # lazy content the scrolling asked for
             page.wait_for_load_state("networkidle", timeout=SETTLE_TIMEOUT_MS)
-        except Exception:  # noqa: BLE001 - a page that never goes quiet is captured as it is
+        except Exception:
             log.info("%s kept loading after %d ms at width %d; capturing it as it is", url, SETTLE_TIMEOUT_MS, width)
         full_height = max(1, int(page.evaluate(_HEIGHT)))
         height = min(full_height, MAX_SNAPSHOT_HEIGHT)

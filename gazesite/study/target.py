@@ -96,7 +96,7 @@ def gather_study(target: str, snapshot: bool, widths: tuple[int, ...] | None, st
         folder = Path(target)
         copies = gather_site(folder)
         settings["site"] = {"base": f"{SITE_DIR}/", "start": f"{SITE_DIR}/{START_PAGE}"}
-        report = {"mode": mode, "study": study, "site_files": len(copies)}
+        report: dict[str, Any] = {"mode": mode, "study": study, "site_files": len(copies)}
         return StudySite(
             mode, folder_label(folder), f"{SITE_DIR}/{START_PAGE}", copies=copies, settings=settings, report=report
         )

@@ -109,7 +109,7 @@ def spec_for_input_shape(shape: tuple[Any, ...]) -> PipelineSpec:
 
 def cascade_path() -> Path:
     """Return the Haar cascade XML that ships with OpenCV (the browser gets a copy)."""
-    return Path(cv2.data.haarcascades) / PIPELINE.cascade_file
+    return Path(cv2.data.haarcascades) / PIPELINE.cascade_file  # type: ignore[attr-defined]  # the stubs omit cv2.data
 
 
 @functools.cache

@@ -47,7 +47,7 @@ TARGET_PAGE = b"""<!doctype html><html><head><title>Target</title></head>
 
 def _target_handler(server: TargetServer) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             server.requests.append(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from gazesite.chromium import CALIBRATE_IN_PAGE, PROCESS_IN_PAGE, rgba_payload, wait_ready
 from gazesite.calibration.dots import calibration_layout
+from gazesite.chromium import CALIBRATE_IN_PAGE, PROCESS_IN_PAGE, rgba_payload, wait_ready
 from gazesite.data import synthetic
 
 from ..helpers import gazesite as gazesite_cli
@@ -127,8 +127,8 @@ def test_downloaded_dataset_fine_tunes_a_better_model(
 
 
 def test_calibration_ui_flow_survives_reload_and_resets(launch_chromium: Any, site_url: str, tmp_path: Path) -> None:
-    from gazesite.chromium import camera_args, wait_ready, wait_state
     from gazesite.bench.fakecam import face_video
+    from gazesite.chromium import camera_args, wait_ready, wait_state
 
     from ..helpers.pages import watch
 
@@ -249,7 +249,7 @@ def test_calibration_choice_matches_python(points: int, chromium: Any, site_url:
     got = page.evaluate(CHOOSE_IN_PAGE, payload)
     page.context.close()
     assert (got["method"], got["lambda"], got["weight"]) == (want["method"], want["lambda"], want["weight"])
-    for mine, theirs in zip(got["candidates"], want["candidates"]):
+    for mine, theirs in zip(got["candidates"], want["candidates"], strict=True):
         assert (mine["method"], mine["lambda"], mine["weight"]) == (theirs["method"], theirs["lambda"], theirs["weight"])
         assert mine["cvError"] == pytest.approx(theirs["cvError"], abs=1e-7), mine
     np.testing.assert_allclose(got["mapping"]["weights"], want["mapping"]["weights"], rtol=0, atol=1e-6)
@@ -341,8 +341,8 @@ def test_fine_tuning_matches_python(chromium: Any, site_url: str) -> None:
 
     page, problems = open_ready(chromium, site_url)
     page.evaluate("window.gazesite.stop()")
-    layers = [{"rows": k.shape[0], "cols": k.shape[1], "kernel": k.ravel().tolist(), "bias": b.tolist()} for k, b in zip(head.kernels, head.biases)]
-    got = page.evaluate(FINETUNE_IN_PAGE, {"head": {"activation": head.activation, "layers": layers}, "samples": [{"trunk": t.tolist(), "target": list(y)} for t, y in zip(trunk, targets)]})
+    layers = [{"rows": k.shape[0], "cols": k.shape[1], "kernel": k.ravel().tolist(), "bias": b.tolist()} for k, b in zip(head.kernels, head.biases, strict=True)]
+    got = page.evaluate(FINETUNE_IN_PAGE, {"head": {"activation": head.activation, "layers": layers}, "samples": [{"trunk": t.tolist(), "target": list(y)} for t, y in zip(trunk, targets, strict=True)]})
     page.context.close()
     difference = float(np.abs(np.array(got["predictions"]) - want).max())
     print(f"\nfine-tuning, {len(targets)} frames at {count} dots: max |prediction difference| page vs numpy {difference:.1e}")

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from gazesite.chromium import camera_args, wait_state
 from gazesite.bench.fakecam import face_video
+from gazesite.chromium import camera_args, wait_state
 
 from ..helpers.pages import watch
 

@@ -67,7 +67,7 @@ def test_page_matches_python(backend: str, site: dict[str, Any], frames: list[tu
     with_face = [i for i, r in enumerate(expected) if r.crop is not None]
     assert len(with_face) >= 20 and len(with_face) <= len(frames) - 4
     predicted = python_predictions(site, np.stack([expected[i].crop for i in with_face]))
-    python_gaze = dict(zip(with_face, predicted))
+    python_gaze = dict(zip(with_face, predicted, strict=True))
 
     worst = 0.0
     for index, (name, frame) in enumerate(frames):
@@ -125,8 +125,8 @@ def test_tracked_sequence_matches_python(site: dict[str, Any], chromium: Any) ->
     page.evaluate("window.gazesite.stop()")
     results = page.evaluate(TRACK_IN_PAGE, [rgba_payload(f) for f in frames])
     with_face = [i for i, r in enumerate(expected) if r.crop is not None]
-    python_gaze = dict(zip(with_face, python_predictions(site, np.stack([expected[i].crop for i in with_face]))))
-    for index, (want, got) in enumerate(zip(expected, results)):
+    python_gaze = dict(zip(with_face, python_predictions(site, np.stack([expected[i].crop for i in with_face])), strict=True))
+    for index, (want, got) in enumerate(zip(expected, results, strict=True)):
         assert got["face"] == (list(want.face) if want.face else None), f"frame {index}"
         if want.crop is not None:
             assert np.array_equal(np.array(got["crop"]).reshape(want.crop.shape), want.crop), f"frame {index}"

@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
-from gazesite.chromium import camera_args, wait_state
 from gazesite.bench.fakecam import write_y4m
+from gazesite.chromium import camera_args, wait_state
 from gazesite.data import synthetic
 from gazesite.study.samples import read_samples
 

@@ -34,7 +34,7 @@ class RecordingTarget:
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 owner.requests.append((self.path, self.headers.get("Host", "")))
                 if self.path == "/start":
                     self.send_response(302)
@@ -118,7 +118,7 @@ def test_chromium_refuses_an_ipv6_literal_as_a_csp_source(chromium: Any) -> None
     """Why the build refuses IPv6 targets: should Chromium ever accept them in frame-src, this fails and the refusal can go."""
 
     class Page(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             self.send_header("Content-Security-Policy", "default-src 'none'; frame-src http://[::1]:8080")
