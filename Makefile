@@ -7,7 +7,7 @@ NPM_STAMP := assets/node_modules/.installed
 # Reproduces models/default (see README, "The default model").
 DEFAULT_MODEL_ARGS := --synthetic 20000 --renderers cartoon,vector --augment --epochs 60 --seed 7
 
-.PHONY: setup build serve test bench model clean
+.PHONY: setup build serve test bench model opencv-js clean
 
 setup: $(STAMP) $(NPM_STAMP)
 
@@ -41,6 +41,13 @@ bench: setup
 
 model: setup
 	$(BIN)/gazesite train $(DEFAULT_MODEL_ARGS) --out models/default
+
+# The lean OpenCV.js in assets/opencv/ (see README, "The lean OpenCV.js"): slow, 8+ minutes on 2 cores, so the
+# artefact is committed with its manifest and CI only checks it. The source archive and the build
+# trees go to $XDG_CACHE_HOME/gazesite/opencv-build (default ~/.cache/...).
+# Other variants: make opencv-js OPENCV_JS_ARGS="--variant lean-simd --out /tmp/opencv".
+opencv-js:
+	$(PYTHON) assets/opencv/build_opencv_js.py $(OPENCV_JS_ARGS)
 
 clean:
 	rm -rf build *.egg-info .pytest_cache

@@ -28,6 +28,7 @@ from gazesite.errors import GazesiteError, ModelError
 from gazesite.model import TFJS_MODEL_FILE
 from gazesite.model.dataset import FORMAT_NAME as DATASET_FORMAT_NAME
 from gazesite.model.dataset import FORMAT_VERSION as DATASET_FORMAT_VERSION
+from gazesite.opencv_js import opencv_summary
 from gazesite.paths import assets_dir
 from gazesite.pipeline import cascade_path, input_shape_problem, pipeline_constants, spec_for_input_shape
 from gazesite.probe import FrameCheck, probe_target
@@ -87,7 +88,7 @@ def build(config: BuildConfig) -> Path:
     for name, source in model_files.items():
         files.copies[f"model/{name}"] = source
     files.copies[f"cascade/{cascade_path().name}"] = cascade_path()
-    vendor = gather_vendor()
+    vendor = gather_vendor(opencv=config.opencv)
     for item in vendor:
         files.copies[f"vendor/{item.name}"] = item.source
     app_files = gather_app()
@@ -111,7 +112,7 @@ def build(config: BuildConfig) -> Path:
             "stylesheet": {"href": f"{APP_DIR}/gazesite.css", "integrity": integrity_of(app_files[f"{APP_DIR}/gazesite.css"])},
         }
     )
-    files.texts[BUILD_MANIFEST] = json.dumps(manifest(config, files, frame_check), indent=2, sort_keys=True) + "\n"
+    files.texts[BUILD_MANIFEST] = json.dumps(manifest(config, files, frame_check, vendor), indent=2, sort_keys=True) + "\n"
 
     write_site(files, config.out)
     log.info("built %s for %s (%d files)", config.out, config.target, len(files.copies) + len(files.texts))
@@ -294,7 +295,7 @@ def integrity_of(path: Path) -> str:
     return subresource_integrity(path.read_bytes())
 
 
-def manifest(config: BuildConfig, files: SiteFiles, frame_check: FrameCheck) -> dict[str, Any]:
+def manifest(config: BuildConfig, files: SiteFiles, frame_check: FrameCheck, vendor: list[VendoredFile]) -> dict[str, Any]:
     """Describe the build: inputs and every file's size and hash."""
     entries = {}
     for name, source in files.copies.items():
@@ -311,6 +312,7 @@ def manifest(config: BuildConfig, files: SiteFiles, frame_check: FrameCheck) -> 
         "frameable": frame_check.frameable,
         "quantize": config.quantize,
         "backend": config.backend,
+        "opencv": opencv_summary(config.opencv, next(v for v in vendor if v.key == "opencv")),
         "files": dict(sorted(entries.items())),
     }
 

@@ -133,8 +133,9 @@ def inspect(path: Path) -> None:
 @click.option("--smoothing", type=int, default=5, show_default=True, help="Moving-average window, in frames.")
 @click.option("--calibration-points", type=int, default=9, show_default=True, help="Dots shown when a visitor calibrates.")
 @click.option("--no-probe", is_flag=True, help="Do not ask the target at build time whether it can be framed.")
+@click.option("--opencv", default="lean", show_default=True, help="OpenCV.js to ship: lean (the page's functions only) or full (npm's build).")
 def build(
-    target: str, model: Path | None, out: Path, quantize: str, backend: str, smoothing: int, calibration_points: int, no_probe: bool
+    target: str, model: Path | None, out: Path, quantize: str, backend: str, smoothing: int, calibration_points: int, no_probe: bool, opencv: str
 ) -> None:
     """Build a static site that overlays a live gaze heatmap on TARGET."""
     from gazesite.config import BuildConfig
@@ -149,6 +150,7 @@ def build(
         smoothing=smoothing,
         calibration_points=calibration_points,
         probe_target=not no_probe,
+        opencv=opencv,
     ).validate()
     from gazesite.build import build as run_build
 
@@ -188,6 +190,7 @@ def serve(directory: Path, port: int, host: str) -> None:
 @click.option("--peer", type=click.Choice(["webgazer"]), default=None, help="Also run WebGazer 3.5.3 (fetched once with npm): live beside gazesite, or on the same frames with --accuracy.")
 @click.option("--site", type=_PATH, default=None, help="A built site to measure  [default: build one with the default model]")
 @click.option("--json", "json_out", type=_PATH, default=None, help="Also write the figures as JSON.")
+@click.option("--opencv", "opencv_builds", multiple=True, type=click.Choice(["lean", "full"]), help="OpenCV.js builds to measure, the first throughout, two side by side (repeatable)  [default: lean, full]")
 def bench(
     frames: int,
     rounds: int,
@@ -202,6 +205,7 @@ def bench(
     peer: str | None,
     site: Path | None,
     json_out: Path | None,
+    opencv_builds: tuple[str, ...],
 ) -> None:
     """Measure the Python and the in-browser pipeline side by side (or, with --accuracy, calibrated accuracy)."""
     if accuracy:
@@ -230,6 +234,7 @@ def bench(
         backends=backends or BACKENDS,
         site=site,
         json_out=json_out,
+        opencv_builds=tuple(dict.fromkeys(opencv_builds)) or ("lean", "full"),
     )
     click.echo(format_table(run_bench(config)))
 

@@ -80,9 +80,9 @@ async function boot() {
     showFrameRefused($('frame-refused'), config.frameReason);
   }
   checkLibraries();
-  const { cv, tf, h337, Stats } = globalThis;
+  const { tf, h337, Stats } = globalThis;
   app.heatmap = new Heatmap(h337, $('heatmap'));
-  const { backend, model, cascade } = await loadAll(config, backendOrder(requestedBackend(config)), (name, failed) => {
+  const { backend, model, cascade, cv } = await loadAll(config, backendOrder(requestedBackend(config)), (name, failed) => {
     app.backend = name;
     $('backend').textContent = name;
     if (failed.length > 0) $('backend').title = `TensorFlow.js backend (${failed.join(', ')} could not start)`;

@@ -160,9 +160,11 @@ export class Tracker {
       this.source = source;
       const smoothed = this.smoothing.push(calibrated ?? gaze);
       const { x, y } = screenToViewport(smoothed, windowMetrics());
+      // The log reads the viewport and scroll offsets: before the dot's style
+      // changes, or every frame would force a synchronous layout.
+      this.samples.add({ x, y, face, source }, now);
       this.heatmap.add(x, y);
       this.dot.move(x, y);
-      this.samples.add({ x, y, face, source }, now);
       this.onState('running');
     }
     if (this.debug.open) this.showDebug(face, crop, gaze, calibrated, ms);
