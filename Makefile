@@ -14,7 +14,7 @@ JS_SOURCES := assets/app tests/js
 ESLINT := npx --prefix assets --no-install eslint --config assets/eslint.config.js
 PRETTIER := npx --prefix assets --no-install prettier --config assets/.prettierrc.json --ignore-path assets/.prettierignore
 
-.PHONY: setup build serve test test-fast test-js lint fix format bench model lock clean
+.PHONY: setup build serve test test-fast test-js lint fix format bench model lock opencv-js clean
 
 setup: $(STAMP) $(NPM_STAMP)
 
@@ -79,6 +79,13 @@ model: setup
 lock: setup
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --extra test --strip-extras --no-header -o $(LOCK) pyproject.toml
+
+# The lean OpenCV.js in assets/opencv/ (see README, "The lean OpenCV.js"): slow, 8+ minutes on 2 cores, so the
+# artefact is committed with its manifest and CI only checks it. The source archive and the build
+# trees go to $XDG_CACHE_HOME/gazesite/opencv-build (default ~/.cache/...).
+# Other variants: make opencv-js OPENCV_JS_ARGS="--variant lean-simd --out /tmp/opencv".
+opencv-js:
+	$(PYTHON) assets/opencv/build_opencv_js.py $(OPENCV_JS_ARGS)
 
 clean:
 	rm -rf build *.egg-info .pytest_cache

@@ -140,9 +140,10 @@ def inspect(path: Path) -> None:
 @click.option("--study", default=None, help="A study name that every sample export carries.")
 @click.option("--collect", default=None, help="Send consenting visitors' samples to this URL (a 'gazesite collect' server).")
 @click.option("--consent", type=_PATH, default=None, help="With --collect: the consent notice (Markdown: paragraphs, emphasis, links).")
+@click.option("--opencv", default="lean", show_default=True, help="OpenCV.js to ship: lean (the page's functions only) or full (npm's build).")
 def build(
     target: str, model: Path | None, out: Path, quantize: str, backend: str, smoothing: int, calibration_points: int, no_probe: bool,
-    snapshot: bool, widths: str | None, study: str | None, collect: str | None, consent: Path | None,
+    snapshot: bool, widths: str | None, study: str | None, collect: str | None, consent: Path | None, opencv: str,
 ) -> None:
     """Build a static site that overlays a live gaze heatmap on TARGET."""
     from gazesite.config import BuildConfig
@@ -167,6 +168,7 @@ def build(
         study=study,
         collect=collect,
         consent=consent,
+        opencv=opencv,
     ).validate()
     from gazesite.site.build import build as run_build
 
@@ -206,6 +208,7 @@ def serve(directory: Path, port: int, host: str) -> None:
 @click.option("--peer", type=click.Choice(["webgazer"]), default=None, help="Also run WebGazer 3.5.3 (fetched once with npm): live beside gazesite, or on the same frames with --accuracy.")
 @click.option("--site", type=_PATH, default=None, help="A built site to measure  [default: build one with the default model]")
 @click.option("--json", "json_out", type=_PATH, default=None, help="Also write the figures as JSON.")
+@click.option("--opencv", "opencv_builds", multiple=True, type=click.Choice(["lean", "full"]), help="OpenCV.js builds to measure, the first throughout, two side by side (repeatable)  [default: lean, full]")
 def bench(
     frames: int,
     rounds: int,
@@ -220,6 +223,7 @@ def bench(
     peer: str | None,
     site: Path | None,
     json_out: Path | None,
+    opencv_builds: tuple[str, ...],
 ) -> None:
     """Measure the Python and the in-browser pipeline side by side (or, with --accuracy, calibrated accuracy)."""
     if accuracy:
@@ -248,6 +252,7 @@ def bench(
         backends=backends or BACKENDS,
         site=site,
         json_out=json_out,
+        opencv_builds=tuple(dict.fromkeys(opencv_builds)) or ("lean", "full"),
     )
     click.echo(format_table(run_bench(config)))
 

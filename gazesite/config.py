@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 from gazesite.calibration.dots import MAX_POINTS, MIN_POINTS
 from gazesite.data.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS, renderer_problems
 from gazesite.errors import ConfigError
+from gazesite.site.opencv_js import DEFAULT_OPENCV, OPENCV_BUILDS
 from gazesite.staging import BUILD_OUTPUT, CONVERSION_OUTPUT, MODEL_OUTPUT, out_problem
 
 QUANTIZATIONS = ("none", "float16", "uint16", "uint8")
@@ -197,6 +198,7 @@ class BuildConfig:
     study: str | None = None  # a name every sample export carries
     collect: str | None = None  # where consenting pages send their samples; None: nothing leaves the device
     consent: Path | None = None  # the consent notice (Markdown subset) shown before the camera starts
+    opencv: str = DEFAULT_OPENCV  # which OpenCV.js ships: gazesite.site.opencv_js.OPENCV_BUILDS
 
     def validate(self) -> BuildConfig:
         """Return self, or raise ConfigError listing every problem."""
@@ -215,6 +217,8 @@ class BuildConfig:
             problems.append(f"--quantize {self.quantize!r}: expected one of {', '.join(QUANTIZATIONS)}")
         if self.backend not in BACKENDS:
             problems.append(f"--backend {self.backend!r}: expected one of {', '.join(BACKENDS)}")
+        if self.opencv not in OPENCV_BUILDS:
+            problems.append(f"--opencv {self.opencv!r}: expected one of {', '.join(OPENCV_BUILDS)}")
         if not 1 <= self.smoothing <= 120:
             problems.append(f"--smoothing {self.smoothing}: expected a window of 1 to 120 frames")
         if not MIN_POINTS <= self.calibration_points <= MAX_POINTS:

@@ -13,6 +13,7 @@ import pytest
 
 from gazesite.errors import GazesiteError
 from gazesite.paths import default_model_dir
+from gazesite.site.opencv_js import read_manifest
 from gazesite.site.probe import framing_verdict
 from gazesite.site.vendor import gather_vendor, subresource_integrity
 
@@ -64,11 +65,11 @@ def test_site_layout(site: Path) -> None:
     assert {"index.html", "build.json", "model/model.json", "cascade/haarcascade_frontalface_default.xml", "app/main.js"} <= files
     vendor = {f for f in files if f.startswith("vendor/")}
     assert vendor == {
-        "vendor/tf-4.22.0.min.js",
-        "vendor/tf-backend-wasm-4.22.0.min.js",
+        "vendor/tf-4.22.0.es2017.min.js",
+        "vendor/tf-backend-wasm-4.22.0.es2017.min.js",
         "vendor/tfjs-backend-wasm-4.22.0.wasm",
         "vendor/tfjs-backend-wasm-simd-4.22.0.wasm",
-        "vendor/opencv-4.12.0.js",
+        f"vendor/{read_manifest()['artefact']['file']}",  # the lean OpenCV.js, the default
         "vendor/heatmap-2.0.5.min.js",
         "vendor/stats-0.17.0.min.js",
     }

@@ -108,11 +108,11 @@ async function boot() {
     showFrameRefused($('frame-refused'), config.frameReason);
   }
   checkLibraries();
-  const { cv, tf, h337, Stats } = globalThis;
+  const { tf, h337, Stats } = globalThis;
   const heatmap = new Heatmap(h337, $('heatmap'));
   // Snapshot and same-origin pages scroll under the heatmap: it is kept in document px and scrolls with them.
   app.heatmap = app.view.mode === 'frame' ? heatmap : new DocumentHeatmap(heatmap, app.view);
-  const { backend, model, cascade } = await loadAll(config, backendOrder(requestedBackend(config), config.backends), (name, failed) => {
+  const { backend, model, cascade, cv } = await loadAll(config, backendOrder(requestedBackend(config), config.backends), (name, failed) => {
     app.backend = name;
     $('backend').textContent = name;
     if (failed.length > 0) $('backend').title = `TensorFlow.js backend (${failed.join(', ')} could not start)`;

@@ -22,15 +22,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gazesite.chromium import page_function
+from gazesite.bench.opencv import build_sites, format_side_by_side, side_by_side
 from gazesite.bench.peers import OFFLINE_ARGS, PEER_COUNTER, PEERS, fetch_webgazer, write_peer_page
+from gazesite.chromium import page_function
 from gazesite.config import TFJS_BACKENDS
 from gazesite.errors import GazesiteError
 
@@ -57,6 +58,8 @@ class BenchConfig:
     site: Path | None = None
     json_out: Path | None = None
     seed: int = 12
+    # OpenCV.js builds: the first is measured throughout; with two or more, also side by side (gazesite.bench.opencv).
+    opencv_builds: tuple[str, ...] = ("lean", "full")
 
 
 # ---------------------------------------------------------------- inputs
@@ -131,8 +134,8 @@ _STAGES_IN_PAGE = page_function("{frames, rounds, calibration}", """
 
 def calibration_frames() -> list[dict[str, Any]]:
     """One unseen person at the 9 calibration dots, 5 frames each: the calibration the per-frame times include."""
-    from gazesite.chromium import rgba_payload
     from gazesite.calibration.dots import calibration_layout
+    from gazesite.chromium import rgba_payload
     from gazesite.data import faces
 
     person = faces.unseen_people("cartoon", 1)[0]
@@ -327,6 +330,7 @@ class BenchReport:
     live_runs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     first_load: dict[str, Any] = field(default_factory=dict)
     frames: int = 0
+    opencv: dict[str, dict[str, Any]] = field(default_factory=dict)  # OpenCV.js build -> its side-by-side figures
 
     def to_json(self) -> dict[str, Any]:
         """The report as JSON-ready data, with the ratios."""
@@ -339,6 +343,7 @@ class BenchReport:
             "live": self.live,
             "live_runs": self.live_runs,
             "first_load": self.first_load,
+            "opencv_builds": self.opencv,
         }
         if "webgazer" in self.live:
             data["peer_ratios"] = peer_ratios(self.live)
@@ -356,8 +361,8 @@ def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport
     if playwright is None:
         with sync_playwright() as started:
             return run_bench(config, started)
-    from gazesite.chromium import camera_args, launch
     from gazesite.bench.fakecam import face_video
+    from gazesite.chromium import camera_args, launch
 
     # Fetch the peer before measuring anything: a missing npm fails in a second, not after minutes.
     peer_package = fetch_webgazer() if config.peer == "webgazer" else None
@@ -365,7 +370,8 @@ def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport
     frames = bench_frames(config.frames, config.seed)
     report.frames = len(frames)
     with tempfile.TemporaryDirectory(prefix="gazesite-bench-") as scratch, target_page() as target:
-        dist = config.site or build_bench_site(Path(scratch) / "dist", target)
+        dists = {} if config.site else build_sites(Path(scratch), target, config.opencv_builds)
+        dist = config.site or dists[config.opencv_builds[0]]
         video = face_video(Path(scratch) / "face.y4m")
         peer_page = write_peer_page(peer_package, Path(scratch) / "webgazer") if peer_package else None
         with serving(dist) as url, (serving(peer_page) if peer_page else nullcontext(None)) as peer_url:
@@ -381,6 +387,10 @@ def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport
             report.live_runs = live_runs(playwright, config, video, url, peer_url)
             report.live = {name: median_run(runs) for name, runs in report.live_runs.items()}
             report.first_load = first_load_sizes(dist, fetched_files(playwright, url, video))
+            if len(dists) > 1:
+                with ExitStack() as stack:
+                    urls = {name: stack.enter_context(serving(site)) for name, site in dists.items()}
+                    report.opencv = side_by_side(playwright, dists, urls, frames, config.rounds, video, config.live_seconds, config.live_rounds)
     if config.json_out:
         Path(config.json_out).write_text(json.dumps(report.to_json(), indent=2) + "\n")
     return report
@@ -428,6 +438,8 @@ def format_table(report: BenchReport) -> str:
     load = report.first_load
     if load:
         lines.append(f"first load: {len(load['files'])} files, {load['raw'] / 1e6:.2f} MB raw, {load['gzip'] / 1e6:.2f} MB gzip")
+    if report.opencv:
+        lines.extend(["", *format_side_by_side(report.opencv)])
     return "\n".join(lines)
 
 

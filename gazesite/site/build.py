@@ -27,7 +27,8 @@ from gazesite.data.dataset import FORMAT_VERSION as DATASET_FORMAT_VERSION
 from gazesite.model import TFJS_MODEL_FILE
 from gazesite.model.tfjs import check_tfjs_model, gazesite_metadata, read_model_json, tfjs_input_shape
 from gazesite.site.gather import APP_DIR, gather_app, gather_model, model_hash
-from gazesite.site.notices import NOTICES_FILE, notices_text
+from gazesite.site.notices import LEAN_PACKAGE, NOTICES_FILE, notices_text
+from gazesite.site.opencv_js import opencv_summary
 from gazesite.site.probe import FrameCheck, probe_target
 from gazesite.site.render import content_security_policy, origin_of, render_page
 from gazesite.site.vendor import VENDOR_FILES, VendoredFile, gather_vendor
@@ -81,10 +82,10 @@ def build(config: BuildConfig) -> Path:
     for name, source in model_files.items():
         files.copies[f"model/{name}"] = source
     files.copies[f"cascade/{cascade_path().name}"] = cascade_path()
-    vendor = gather_vendor()
+    vendor = gather_vendor(opencv=config.opencv)
     for item in vendor:
         files.copies[f"vendor/{item.name}"] = item.source
-    packages = {spec.key: spec.package for spec in VENDOR_FILES}
+    packages = {spec.key: spec.package for spec in VENDOR_FILES} | ({"opencv": LEAN_PACKAGE} if config.opencv == "lean" else {})
     files.texts[NOTICES_FILE] = notices_text(vendor, packages, f"cascade/{cascade_path().name}")
     app_files = gather_app()
     files.copies.update(app_files)
@@ -115,7 +116,7 @@ def build(config: BuildConfig) -> Path:
             "stylesheet": {"href": f"{APP_DIR}/gazesite.css", "integrity": integrity_of(app_files[f"{APP_DIR}/gazesite.css"])},
         }
     )
-    record = {**manifest(config, files, frame_check), "study": study.report}
+    record = {**manifest(config, files, frame_check, vendor), "study": study.report}
     if not framed:
         record["target"] = study.label
     files.texts[BUILD_MANIFEST] = json.dumps(record, indent=2, sort_keys=True) + "\n"
@@ -177,7 +178,7 @@ def integrity_of(path: Path) -> str:
     return subresource_integrity(path.read_bytes())
 
 
-def manifest(config: BuildConfig, files: SiteFiles, frame_check: FrameCheck) -> dict[str, Any]:
+def manifest(config: BuildConfig, files: SiteFiles, frame_check: FrameCheck, vendor: list[VendoredFile]) -> dict[str, Any]:
     """Describe the build: inputs and every file's size and hash."""
     entries = {}
     for name, source in files.copies.items():
@@ -194,6 +195,7 @@ def manifest(config: BuildConfig, files: SiteFiles, frame_check: FrameCheck) -> 
         "quantize": config.quantize,
         "backend": config.backend,
         "collect": canonical_target(config.collect) if config.collect else None,
+        "opencv": opencv_summary(config.opencv, next(v for v in vendor if v.key == "opencv")),
         "files": dict(sorted(entries.items())),
     }
 

@@ -25,12 +25,16 @@ class Licence:
 
 
 _APACHE = "Apache-2.0.txt"
+#: How notices name the lean OpenCV.js, which comes from no npm package.
+LEAN_PACKAGE = "opencv (assets/opencv)"
 #: Every npm package whose files a site may ship. A vendored package missing here stops the build:
 #: shipping a file without its notice is not an option.
 PACKAGE_LICENCES = {
     "@tensorflow/tfjs": Licence("TensorFlow.js", "Apache-2.0", "Copyright 2018 Google LLC", _APACHE),
     "@tensorflow/tfjs-backend-wasm": Licence("TensorFlow.js WebAssembly backend", "Apache-2.0", "Copyright 2019 Google LLC", _APACHE),
     "@techstark/opencv-js": Licence("OpenCV.js", "Apache-2.0", "Copyright (C) 2000-2025, OpenCV team and contributors", _APACHE),
+    # The lean OpenCV.js: OpenCV's own sources compiled by `make opencv-js` (assets/opencv/manifest.json).
+    LEAN_PACKAGE: Licence("OpenCV.js, lean build of OpenCV's sources", "Apache-2.0", "Copyright (C) 2000-2025, OpenCV team and contributors", _APACHE),
     "heatmap.js": Licence("heatmap.js", "MIT", "Copyright (c) 2015 Patrick Wied", "heatmap.js.txt"),
     "stats.js": Licence("stats.js", "MIT", "Copyright (c) 2009-2016 stats.js authors", "stats.js.txt"),
 }

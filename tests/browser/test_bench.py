@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gazesite.bench.speed import BenchConfig, format_table, run_bench
+from gazesite.site.opencv_js import read_manifest
 
 
 def test_short_bench_run(tmp_path: Path, playwright_instance: Any) -> None:
@@ -20,10 +21,23 @@ def test_short_bench_run(tmp_path: Path, playwright_instance: Any) -> None:
     live = data["live"]["gazesite"]
     assert live["frames"] > 10 and live["fps"] > 3 and live["cpu_seconds_per_frame"] > 0
     files = data["first_load"]["files"]
-    assert {"index.html", "app/main.js", "model/model.json", "vendor/opencv-4.12.0.js"} <= set(files)
+    lean_file = f"vendor/{read_manifest()['artefact']['file']}"
+    assert {"index.html", "app/main.js", "model/model.json", lean_file} <= set(files)
+    assert "vendor/opencv-4.12.0.js" not in files  # the lean build is the default
     assert data["first_load"]["gzip"] < data["first_load"]["raw"]
+    # Both OpenCV.js builds side by side: stage times, live figures, first load per file.
+    sides = data["opencv_builds"]
+    assert set(sides) == {"lean", "full"}
+    for side in sides.values():
+        assert side["browser_ms"]["detection"] > 0 and side["browser_ms"]["total"] >= side["browser_ms"]["detection"]
+        assert side["live"]["frames"] > 10 and side["live"]["cpu_seconds_per_frame"] > 0
+    lean, full = sides["lean"]["first_load"], sides["full"]["first_load"]
+    assert lean_file in lean["files"] and "vendor/opencv-4.12.0.js" in full["files"]
+    assert lean["files"][lean_file]["gzip"] * 3 < full["files"]["vendor/opencv-4.12.0.js"]["gzip"]
+    assert lean["gzip"] < full["gzip"]
     table = format_table(report)
     assert "python / browser" in table and "processed frames/s" in table
+    assert "OpenCV.js builds side by side" in table and lean_file in table and "vendor/opencv-4.12.0.js" in table
 
 
 def test_short_accuracy_run(tmp_path: Path, playwright_instance: Any) -> None:

@@ -86,15 +86,28 @@ export async function loadModel(tf, url, pipeline) {
 }
 
 /**
- * Wait until the OpenCV.js runtime is up. The techstark build gives `cv` a
- * `then()` that returns `cv` itself, so awaiting or resolving with `cv` would
- * never settle: this resolves with nothing and removes that `then`.
+ * Wait until the OpenCV.js runtime is up and resolve with the module. Two
+ * shapes reach the page: the lean build (OpenCV's build_js.py, emscripten's
+ * MODULARIZE) sets `cv` to a Promise of the module; the npm build sets `cv`
+ * to the module itself, with a `then()` that returns `cv`, so awaiting or
+ * resolving with that object would never settle: that `then` is removed first.
  */
 export function openCvRuntime(cv) {
+  if (cv instanceof Promise) {
+    return cv.then(
+      (module) => {
+        if (typeof module?.Mat !== 'function') throw new StateError('error', 'OpenCV.js started without cv.Mat: check the vendor/ files of the site');
+        return module;
+      },
+      (what) => {
+        throw new StateError('error', `OpenCV.js failed to start: ${describeError(what)}`);
+      },
+    );
+  }
   return new Promise((resolve, reject) => {
     const finish = () => {
       delete cv.then;
-      resolve();
+      resolve(cv);
     };
     if (cv.Mat) {
       finish();
@@ -138,7 +151,8 @@ export async function loadCascade(cv, { url, file }) {
 
 /**
  * Load everything the pipeline needs, TensorFlow.js and OpenCV.js side by
- * side, and return `{backend, model, cascade}`. `onBackend(name, failed)`
+ * side, and return `{backend, model, cascade, cv}` (`cv`: the running OpenCV
+ * module, also put in `globalThis.cv` in place of the lean build's Promise). `onBackend(name, failed)`
  * hears the running backend (and the ones that would not start) before the
  * model has loaded.
  */
@@ -151,9 +165,10 @@ export async function loadAll(config, order, onBackend) {
     return { backend, model };
   };
   const loadCv = async () => {
-    await openCvRuntime(cv);
-    return loadCascade(cv, config.cascade);
+    const module = await openCvRuntime(cv);
+    globalThis.cv = module;
+    return { cv: module, cascade: await loadCascade(module, config.cascade) };
   };
-  const [{ backend, model }, cascade] = await Promise.all([loadTf(), loadCv()]);
-  return { backend, model, cascade };
+  const [{ backend, model }, { cv: module, cascade }] = await Promise.all([loadTf(), loadCv()]);
+  return { backend, model, cascade, cv: module };
 }

@@ -50,7 +50,8 @@ export class DocumentHeatmap {
         if (x > -MARGIN && y > -MARGIN && x < innerWidth + MARGIN && y < innerHeight + MARGIN) data.push({ x, y, value });
       }
     }
-    this.heatmap.instance.setData({ min: 0, max: store?.max ?? 1, data });
+    // Points still waiting in the heatmap's batch are in this redraw already (and were placed for the old scroll).
+    this.heatmap.replace({ min: 0, max: store?.max ?? 1, data });
   }
 
   /** Remove every point of every page (the sample log is kept). */

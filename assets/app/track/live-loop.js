@@ -164,6 +164,8 @@ export class LiveLoop {
       const { x, y } = screenToViewport(smoothed, metrics);
       // This frame's own point, unsmoothed, for fixation detection (samples v2 `raw`).
       const raw = screenToViewport(calibrated ?? gaze, metrics);
+      // The log reads the viewport and scroll offsets: before the dot's style
+      // changes, or every frame would force a synchronous layout.
       sample = this.samples.add({ x, y, raw: [raw.x, raw.y], face, source }, now);
       this.heatmap.add(x, y, sample);
       this.dot.move(x, y);
