@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html.parser
 import json
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ from gazesite.site.probe import framing_verdict
 from gazesite.site.vendor import gather_vendor, subresource_integrity
 
 from .helpers import assert_one_line_error, env_with_cache, folder_digest, gazesite, run_build
+from .helpers.html import parse
 
 TARGET = "https://example.org/page?x=1"
 
@@ -33,31 +33,6 @@ def site(tmp_path_factory: pytest.TempPathFactory, cache_env: dict[str, str]) ->
     result = run_build(cache_env, out, "--target", TARGET)
     assert result.returncode == 0, result.stderr
     return out
-
-
-class TagCollector(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.script_texts: list[str] = []
-        self._in_script = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-        self._in_script = tag == "script"
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in_script = False
-
-    def handle_data(self, data: str) -> None:
-        if self._in_script and data.strip():
-            self.script_texts.append(data)
-
-
-def parse(page: Path) -> TagCollector:
-    collector = TagCollector()
-    collector.feed(page.read_text())
-    return collector
 
 
 def test_site_layout(site: Path) -> None:

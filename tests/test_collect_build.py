@@ -13,7 +13,7 @@ import pytest
 from gazesite.collect.page import render_consent
 
 from .helpers import assert_one_line_error, folder_digest, run_build
-from .test_build import TagCollector, parse
+from .helpers.html import TagCollector, parse
 
 TARGET = "https://example.org/page"
 COLLECT = "https://collect.example.net/gazesite/batches?x=1"

@@ -41,14 +41,8 @@ def build_sites(scratch: Path, target: str, builds: tuple[str, ...] = OPENCV_BUI
 def side_by_side(playwright: Any, dists: dict[str, Path], urls: dict[str, str], frames: list[np.ndarray], rounds: int,
                  video: Path, live_seconds: float, live_rounds: int) -> dict[str, dict[str, Any]]:
     """Per-stage medians, live figures and first-load bytes of every build, measured alternately."""
-    from gazesite.bench.speed import (
-        GAZESITE_COUNTER,
-        browser_stage_times,
-        fetched_files,
-        first_load_sizes,
-        live_rate,
-        median_run,
-    )
+    from gazesite.bench.live import GAZESITE_COUNTER, live_rate, median_run
+    from gazesite.bench.speed import browser_stage_times, fetched_files, first_load_sizes
     from gazesite.chromium import camera_args, launch
 
     names = list(dists)

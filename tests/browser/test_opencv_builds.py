@@ -18,8 +18,8 @@ from gazesite.chromium import wait_state
 from gazesite.site.opencv_js import read_manifest
 from gazesite.track.pipeline import process_frame
 
-from .conftest import PROCESS_IN_PAGE, open_ready, rgba_payload, watch
-from .frames import parity_frames
+from ..helpers.frames import parity_frames
+from ..helpers.pages import PROCESS_IN_PAGE, open_ready, rgba_payload, watch
 
 #: Frames that cover one face, two faces (the largest wins), a big photo and no face.
 FRAMES = ("astronaut", "astronaut-camera-1", "synthetic-1", "synthetic-3", "two-astronauts", "two-synthetic", "noise")
