@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gazesite._build import SKIP_PATTERNS
+from gazesite._build import SKIP_PATTERNS, vendored_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA_DIRS = ("templates", "assets", "models/default")
@@ -52,11 +52,11 @@ def test_wheel_contains_every_data_file(wheel: Path) -> None:
         assert not missing, f"missing from the wheel: {sorted(missing)}"
     assert "gazesite/_data/models/default/model.h5" in names
     assert not any("node_modules" in name for name in names)
-    # Of the npm packages only what a site ships, with package.json for the version check.
+    # Of the npm packages exactly what a site ships, with package.json for the version check.
     vendored = {name for name in names if name.startswith("gazesite/_data/assets/vendor/")}
-    assert "gazesite/_data/assets/vendor/@tensorflow/tfjs/dist/tf.min.js" in vendored
+    shipped = {f"gazesite/_data/assets/vendor/{package}/{part}" for package, file in vendored_sources() for part in (file, "package.json")}
+    assert vendored == shipped
     assert "gazesite/_data/assets/vendor/stats.js/package.json" in vendored
-    assert len(vendored) <= 2 * 7, sorted(vendored)
     assert "gazesite/_data/LICENSE" in names and "gazesite/_data/assets/licenses/Apache-2.0.txt" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "gazesite = gazesite.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
