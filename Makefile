@@ -1,6 +1,8 @@
 # Every target sets up what it needs; running one twice does nothing new.
-# TensorFlow 2.19 has wheels for Python 3.9-3.12: take the newest supported interpreter on the PATH.
-PYTHON ?= $(firstword $(shell command -v python3.12 python3.11 python3 2>/dev/null))
+# TensorFlow 2.19 has wheels for Python 3.9-3.12: take the newest supported interpreter on the PATH that runs
+# (a version manager's shim may exist and still refuse to run).
+SUPPORTED := import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))
+PYTHON ?= $(shell for p in python3.12 python3.11 python3; do $$p -c '$(SUPPORTED)' 2>/dev/null && { command -v $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -19,8 +21,8 @@ PRETTIER := npx --prefix assets --no-install prettier --config assets/.prettierr
 setup: $(STAMP) $(NPM_STAMP)
 
 $(STAMP): pyproject.toml $(LOCK)
-	@$(PYTHON) -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null || \
-	  { echo "gazesite needs Python 3.11 or 3.12 (TensorFlow 2.19 has no wheels for others); found: $$($(PYTHON) --version 2>&1). Install python3.12 or run make PYTHON=/path/to/python3.12"; exit 1; }
+	@test -n "$(PYTHON)" && $(PYTHON) -c '$(SUPPORTED)' 2>/dev/null || \
+	  { echo "gazesite needs Python 3.11 or 3.12 (TensorFlow 2.19 has no wheels for others): none of python3.12, python3.11, python3 on the PATH is one; install one or run make PYTHON=/path/to/python3.12"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)

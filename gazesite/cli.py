@@ -79,7 +79,9 @@ def dataset_info(path: Path) -> None:
 @click.option("--out", type=_PATH, required=True, help="Model directory to write.")
 @click.option("--renderers", default=",".join(DEFAULT_RENDERERS), show_default=True, help=_RENDERERS_HELP)
 @click.option("--augment", is_flag=True, help=_AUGMENT_HELP)
-def train(data: tuple[Path, ...], synthetic: int, epochs: int, seed: int, init: Path | None, out: Path, renderers: str, augment: bool) -> None:
+def train(
+    data: tuple[Path, ...], synthetic: int, epochs: int, seed: int, init: Path | None, out: Path, renderers: str, augment: bool
+) -> None:
     """Train (or with --init, fine-tune) the gaze CNN and write a model directory."""
     from gazesite.config import TrainConfig, parse_renderers
 
@@ -127,7 +129,11 @@ def inspect(path: Path) -> None:
 
 
 @cli.command()
-@click.option("--target", required=True, help="The http(s) URL of the page to overlay, a local site folder (same-origin mode) or a PNG/JPEG/WebP image (snapshot mode).")
+@click.option(
+    "--target",
+    required=True,
+    help="The http(s) URL of the page to overlay, a local site folder (same-origin mode) or a PNG/JPEG/WebP image (snapshot mode).",
+)
 @click.option("--model", type=_PATH, default=None, help="gazesite or TF.js model directory  [default: the shipped model]")
 @click.option("--out", type=_PATH, default=Path("dist"), show_default=True, help="Site folder to write.")
 @click.option("--quantize", default="uint8", show_default=True, help=f"Weight type: {', '.join(QUANTIZATIONS)}.")
@@ -135,15 +141,31 @@ def inspect(path: Path) -> None:
 @click.option("--smoothing", type=int, default=5, show_default=True, help="Moving-average window, in frames.")
 @click.option("--calibration-points", type=int, default=9, show_default=True, help="Dots shown when a visitor calibrates.")
 @click.option("--no-probe", is_flag=True, help="Do not ask the target at build time whether it can be framed.")
-@click.option("--snapshot", is_flag=True, help="Capture the URL with Chromium now and show the capture (gaze in document px; no framing needed).")
+@click.option(
+    "--snapshot", is_flag=True, help="Capture the URL with Chromium now and show the capture (gaze in document px; no framing needed)."
+)
 @click.option("--widths", default=None, help="With --snapshot: widths to capture, comma-separated  [default: 1280,1920]")
 @click.option("--study", default=None, help="A study name that every sample export carries.")
 @click.option("--collect", default=None, help="Send consenting visitors' samples to this URL (a 'gazesite collect' server).")
 @click.option("--consent", type=_PATH, default=None, help="With --collect: the consent notice (Markdown: paragraphs, emphasis, links).")
-@click.option("--opencv", default="lean", show_default=True, help="OpenCV.js to ship: lean (the page's functions only) or full (npm's build).")
+@click.option(
+    "--opencv", default="lean", show_default=True, help="OpenCV.js to ship: lean (the page's functions only) or full (npm's build)."
+)
 def build(
-    target: str, model: Path | None, out: Path, quantize: str, backend: str, smoothing: int, calibration_points: int, no_probe: bool,
-    snapshot: bool, widths: str | None, study: str | None, collect: str | None, consent: Path | None, opencv: str,
+    target: str,
+    model: Path | None,
+    out: Path,
+    quantize: str,
+    backend: str,
+    smoothing: int,
+    calibration_points: int,
+    no_probe: bool,
+    snapshot: bool,
+    widths: str | None,
+    study: str | None,
+    collect: str | None,
+    consent: Path | None,
+    opencv: str,
 ) -> None:
     """Build a static site that overlays a live gaze heatmap on TARGET."""
     from gazesite.config import BuildConfig
@@ -198,17 +220,39 @@ def serve(directory: Path, port: int, host: str) -> None:
 @click.option("--frames", type=click.IntRange(min=1), default=40, show_default=True, help="Frames with a face, the same on every side.")
 @click.option("--rounds", type=click.IntRange(min=1), default=3, show_default=True, help="Passes over the frames.")
 @click.option("--live-seconds", type=click.FloatRange(min=1), default=15.0, show_default=True, help="Length of each fake-camera run.")
-@click.option("--live-rounds", type=click.IntRange(min=1), default=2, show_default=True, help="Fake-camera runs per side (medians are reported).")
-@click.option("--backend", "backends", multiple=True, type=click.Choice(TFJS_BACKENDS), help="Backends to time (repeatable)  [default: all]")
+@click.option(
+    "--live-rounds", type=click.IntRange(min=1), default=2, show_default=True, help="Fake-camera runs per side (medians are reported)."
+)
+@click.option(
+    "--backend", "backends", multiple=True, type=click.Choice(TFJS_BACKENDS), help="Backends to time (repeatable)  [default: all]"
+)
 @click.option("--accuracy", is_flag=True, help="Measure accuracy on unseen synthetic people instead of speed.")
-@click.option("--people", type=click.IntRange(min=1, max=100), default=6, show_default=True, help="With --accuracy: unseen people per renderer.")
+@click.option(
+    "--people", type=click.IntRange(min=1, max=100), default=6, show_default=True, help="With --accuracy: unseen people per renderer."
+)
 @click.option("--renderers", default="cartoon,vector,raycast", show_default=True, help="With --accuracy: face renderers, comma-separated.")
 @click.option("--points", default="5,9,13", show_default=True, help="With --accuracy: calibration dot counts, comma-separated.")
-@click.option("--frames-per-dot", type=click.IntRange(min=1, max=120), default=None, help="With --accuracy: frames per dot  [default: as many as the page collects]")
-@click.option("--peer", type=click.Choice(["webgazer"]), default=None, help="Also run WebGazer 3.5.3 (fetched once with npm): live beside gazesite, or on the same frames with --accuracy.")
+@click.option(
+    "--frames-per-dot",
+    type=click.IntRange(min=1, max=120),
+    default=None,
+    help="With --accuracy: frames per dot  [default: as many as the page collects]",
+)
+@click.option(
+    "--peer",
+    type=click.Choice(["webgazer"]),
+    default=None,
+    help="Also run WebGazer 3.5.3 (fetched once with npm): live beside gazesite, or on the same frames with --accuracy.",
+)
 @click.option("--site", type=_PATH, default=None, help="A built site to measure  [default: build one with the default model]")
 @click.option("--json", "json_out", type=_PATH, default=None, help="Also write the figures as JSON.")
-@click.option("--opencv", "opencv_builds", multiple=True, type=click.Choice(["lean", "full"]), help="OpenCV.js builds to measure, the first throughout, two side by side (repeatable)  [default: lean, full]")
+@click.option(
+    "--opencv",
+    "opencv_builds",
+    multiple=True,
+    type=click.Choice(["lean", "full"]),
+    help="OpenCV.js builds to measure, the first throughout, two side by side (repeatable)  [default: lean, full]",
+)
 def bench(
     frames: int,
     rounds: int,
@@ -230,7 +274,7 @@ def bench(
         from gazesite.bench.accuracy import AccuracyConfig, format_accuracy, run_accuracy
         from gazesite.config import accuracy_points
 
-        config = AccuracyConfig(
+        accuracy_config = AccuracyConfig(
             people=people,
             renderers=tuple(name.strip() for name in renderers.split(",") if name.strip()),
             points=accuracy_points(points),
@@ -239,7 +283,7 @@ def bench(
             site=site,
             json_out=json_out,
         )
-        click.echo(format_accuracy(run_accuracy(config)))
+        click.echo(format_accuracy(run_accuracy(accuracy_config)))
         return
     from gazesite.bench.speed import BACKENDS, BenchConfig, format_table, run_bench
 

@@ -110,7 +110,9 @@ class ConvertConfig:
         if self.shard_size < 1024:
             problems.append(f"--shard-size {self.shard_size}: expected at least 1024 bytes")
         if not self.model.exists():
-            problems.append(f"model {self.model}: does not exist (expected a gazesite model directory, a Keras .h5/.keras file or a SavedModel)")
+            problems.append(
+                f"model {self.model}: does not exist (expected a gazesite model directory, a Keras .h5/.keras file or a SavedModel)"
+            )
         if out := out_problem(self.out, CONVERSION_OUTPUT):
             problems.append(out)
         if problems:
@@ -134,7 +136,7 @@ def target_url_problem(url: str) -> str | None:
         return "must not contain spaces or control characters"
     try:
         parts = urlsplit(url)
-        parts.port  # raises ValueError for a malformed port
+        _ = parts.port  # raises ValueError for a malformed port
     except ValueError:
         return "is not a valid URL"
     if parts.scheme.lower() not in ("http", "https"):
@@ -222,9 +224,7 @@ class BuildConfig:
         if not 1 <= self.smoothing <= 120:
             problems.append(f"--smoothing {self.smoothing}: expected a window of 1 to 120 frames")
         if not MIN_POINTS <= self.calibration_points <= MAX_POINTS:
-            problems.append(
-                f"--calibration-points {self.calibration_points}: expected {MIN_POINTS} to {MAX_POINTS} points"
-            )
+            problems.append(f"--calibration-points {self.calibration_points}: expected {MIN_POINTS} to {MAX_POINTS} points")
         if out := out_problem(self.out, BUILD_OUTPUT):
             problems.append(out)
         from gazesite.collect.page import collect_problems

@@ -30,5 +30,7 @@ def test_every_relative_import_resolves_inside_the_app() -> None:
 
 def test_the_pattern_sees_imports_of_every_form(tmp_path: Path) -> None:
     module = tmp_path / "m.js"
-    module.write_text("import { a } from './a.js';\nimport {\n  b,\n} from '../b.js';\nexport { c } from './c.js';\nconst d = await import('./d.js');\n")
+    module.write_text(
+        "import { a } from './a.js';\nimport {\n  b,\n} from '../b.js';\nexport { c } from './c.js';\nconst d = await import('./d.js');\n"
+    )
     assert relative_imports(module) == ["./a.js", "../b.js", "./c.js", "./d.js"]

@@ -228,7 +228,11 @@ def model_json_dir(tmp_path: Path, text: str) -> Path:
 def test_hostile_model_json_is_one_line(case: str, command: str, tmp_path: Path) -> None:
     text, message = BAD_MODEL_JSON[case]
     model = model_json_dir(tmp_path, text)
-    args = ("inspect", model) if command == "inspect" else ("build", "--no-probe", "--target", TARGET, "--model", model, "--out", tmp_path / "dist")
+    args = (
+        ("inspect", model)
+        if command == "inspect"
+        else ("build", "--no-probe", "--target", TARGET, "--model", model, "--out", tmp_path / "dist")
+    )
     assert_one_line_error(gazesite(*args), str(model), message)
     assert not (tmp_path / "dist").exists()
 
@@ -275,7 +279,9 @@ ESCAPING_PATHS = {
 
 
 @pytest.mark.parametrize("case", ESCAPING_PATHS, ids=list(ESCAPING_PATHS))
-def test_tfjs_weight_paths_that_leave_the_folder_are_refused_by_build_and_inspect(case: str, site: Path, tmp_path: Path, cache_env: dict[str, str]) -> None:
+def test_tfjs_weight_paths_that_leave_the_folder_are_refused_by_build_and_inspect(
+    case: str, site: Path, tmp_path: Path, cache_env: dict[str, str]
+) -> None:
     model = tfjs_model_copy(site, tmp_path)
     (tmp_path / "secret.bin").write_bytes(b"private key")
     (model / "sub").mkdir()
@@ -327,7 +333,10 @@ def test_a_redirecting_target_is_framed_from_every_origin_on_its_way(tmp_path: P
     assert result.returncode == 0, result.stderr
     final = f"http://localhost:{server.port}/final"
     assert f"redirects to {final}" in result.stderr
-    assert csp_directives(tmp_path / "dist" / "index.html")["frame-src"] == [f"http://127.0.0.1:{server.port}", f"http://localhost:{server.port}"]
+    assert csp_directives(tmp_path / "dist" / "index.html")["frame-src"] == [
+        f"http://127.0.0.1:{server.port}",
+        f"http://localhost:{server.port}",
+    ]
     manifest = json.loads((tmp_path / "dist" / "build.json").read_text())
     assert manifest["redirects"] == [final] and manifest["final_url"] == final and manifest["frameable"] is True
 

@@ -50,7 +50,9 @@ def _textured_band(layout: eyes.Layout, shift: tuple[float, float]) -> np.ndarra
 @pytest.mark.parametrize("shift", [(0, 0), (3, -2), (-7, 5), (0.4, -0.3), (-2.3, 1.6)])
 def test_registration_finds_where_the_reference_sits(shift: tuple[float, float]) -> None:
     layout = eyes.Layout.of()
-    reference = _textured_band(layout, (0, 0))[layout.margin_y : layout.margin_y + layout.height, layout.margin_x : layout.margin_x + layout.width]
+    reference = _textured_band(layout, (0, 0))[
+        layout.margin_y : layout.margin_y + layout.height, layout.margin_x : layout.margin_x + layout.width
+    ]
     found = eyes.register(_textured_band(layout, shift), reference, layout)
     # Whole pixels come out within a few hundredths; fractions within a fifth of a pixel.
     assert found == pytest.approx(shift, abs=0.05 if float(shift[0]).is_integer() else 0.2)

@@ -46,7 +46,9 @@ def test_eyes_counter_rotate_the_head_and_kappa_offsets_the_optical_axis() -> No
     rig = rig_facing((0.5, 0.5), eye=0, yaw=math.radians(10), pitch=math.radians(-5), roll=math.radians(3))
     np.testing.assert_allclose(geometry.optical_axes(rig, (0.5, 0.5))[0], [0, 0, 1], atol=1e-9)  # still at the world point
     kappa = replace(rig, eyes=replace(rig.eyes, kappa_h=math.radians(4), kappa_v=math.radians(1)))
-    for side, (k_yaw, k_pitch), (n_yaw, n_pitch) in zip(geometry.SIDES, geometry.eye_rotations(kappa, (0.5, 0.5)), geometry.eye_rotations(rig, (0.5, 0.5)), strict=True):
+    for side, (k_yaw, k_pitch), (n_yaw, n_pitch) in zip(
+        geometry.SIDES, geometry.eye_rotations(kappa, (0.5, 0.5)), geometry.eye_rotations(rig, (0.5, 0.5)), strict=True
+    ):
         assert k_yaw - n_yaw == pytest.approx(side * math.radians(4))  # temporal: away from the nose
         assert k_pitch - n_pitch == pytest.approx(math.radians(1))
 
@@ -150,7 +152,9 @@ def test_iris_moves_toward_the_target_side(name: str) -> None:
 def test_the_cascade_finds_most_faces(name: str) -> None:
     drawer = faces.RENDERERS[name]
     rng = np.random.default_rng(31)
-    frames = [drawer.render(drawer.jitter(drawer.random_person(rng), rng), (float(rng.uniform()), float(rng.uniform())), rng) for _ in range(24)]
+    frames = [
+        drawer.render(drawer.jitter(drawer.random_person(rng), rng), (float(rng.uniform()), float(rng.uniform())), rng) for _ in range(24)
+    ]
     targets = [(0.1, 0.2), (0.9, 0.8), (0.5, 0.5)]
     frames += [sample.frame for person in faces.unseen_people(name, 4) for sample in faces.person_frames(name, person, targets, 2, seed=2)]
     found = sum(process_frame(frame).face is not None for frame in frames)
@@ -221,7 +225,9 @@ def test_registry_names_its_renderers_and_keeps_raycast_out_of_training() -> Non
 
 
 def test_augmentation_is_deterministic_and_keeps_the_frame_format() -> None:
-    frame = faces.RENDERERS["vector"].render(faces.RENDERERS["vector"].random_person(np.random.default_rng(1)), (0.5, 0.5), np.random.default_rng(1))
+    frame = faces.RENDERERS["vector"].render(
+        faces.RENDERERS["vector"].random_person(np.random.default_rng(1)), (0.5, 0.5), np.random.default_rng(1)
+    )
     outputs = [augment.augment(frame, np.random.default_rng(seed)) for seed in (3, 3, 4)]
     for out in outputs:
         assert out.shape == frame.shape and out.dtype == np.uint8 and np.all(out[..., 3] == 255)

@@ -76,7 +76,9 @@ TRAPS = [
 
 
 @pytest.mark.parametrize(("name", "make", "fragments"), TRAPS, ids=[t[0] for t in TRAPS])
-def test_traps_are_one_line_errors(models: Path, name: str, make: Callable[[Path], Path], fragments: tuple[str, ...], tmp_path: Path) -> None:
+def test_traps_are_one_line_errors(
+    models: Path, name: str, make: Callable[[Path], Path], fragments: tuple[str, ...], tmp_path: Path
+) -> None:
     path = make(models / name)
     result = gazesite("convert", path, "--out", tmp_path / "out")
     assert_one_line_error(result, name, *fragments)

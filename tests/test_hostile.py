@@ -89,8 +89,12 @@ def raw_server() -> Iterator[Callable[..., servers.RawServer]]:
         server.close()
 
 
-@pytest.mark.parametrize("respond", [servers.huge_header, servers.many_headers, servers.bad_status_line], ids=["10MB-header", "200-headers", "bad-status-line"])
-def test_probe_of_a_broken_target_is_unknown_not_a_crash(raw_server: Callable[..., servers.RawServer], respond: Callable[..., None]) -> None:
+@pytest.mark.parametrize(
+    "respond", [servers.huge_header, servers.many_headers, servers.bad_status_line], ids=["10MB-header", "200-headers", "bad-status-line"]
+)
+def test_probe_of_a_broken_target_is_unknown_not_a_crash(
+    raw_server: Callable[..., servers.RawServer], respond: Callable[..., None]
+) -> None:
     server = raw_server(respond)
     started = time.monotonic()
     check = probe_target(server.url)

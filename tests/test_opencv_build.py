@@ -85,7 +85,10 @@ def test_manifest_records_the_pinned_inputs() -> None:
     assert f") {recipe.EMSCRIPTEN_VERSION}" in emscripten["emcc_version"]
     whitelist = OPENCV / inputs["whitelist"]["file"]
     assert hashlib.sha256(whitelist.read_bytes()).hexdigest() == inputs["whitelist"]["sha256"]
-    expected_hooks = {name: hashlib.sha256(text.encode()).hexdigest() for name, text in recipe.hook_files(recipe.VARIANTS[MANIFEST["variant"]["name"]]).items()}
+    expected_hooks = {
+        name: hashlib.sha256(text.encode()).hexdigest()
+        for name, text in recipe.hook_files(recipe.VARIANTS[MANIFEST["variant"]["name"]]).items()
+    }
     assert inputs["cmake_hooks"] == expected_hooks
 
 
@@ -126,7 +129,10 @@ def test_artefact_binds_the_white_list_and_nothing_else() -> None:
     unused = ["GaussianBlur", "HOGDescriptor", "findContours", "QRCodeDetector", "Canny", "dnn_Net"]
     result = subprocess.run(
         [node, "-e", NODE_PROBE, str(artefact_path()), json.dumps([*functions, *classes, *unused]), json.dumps(classes)],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     probe = json.loads(result.stdout)
     # The factory hands out a Promise of the module (the page's loader handles it).

@@ -94,7 +94,7 @@ def test_a_symlinked_artefact_is_refused(lean_copy: Path, tmp_path: Path) -> Non
 @pytest.mark.parametrize("name", ["../opencv-4.12.0-lean.js", "/etc/passwd", "opencv.js", "opencv-4.12.0-lean.js/..", 7])
 def test_a_manifest_naming_another_file_is_refused(lean_copy: Path, name: object) -> None:
     rewrite_manifest(lean_copy, file=name)
-    with pytest.raises(GazesiteError, match="artefact.file"):
+    with pytest.raises(GazesiteError, match=r"artefact\.file"):
         lean_opencv(lean_copy)
 
 
@@ -110,7 +110,7 @@ def test_an_oversized_or_broken_manifest_is_refused(lean_copy: Path) -> None:
     with pytest.raises(GazesiteError, match="larger than"):
         lean_opencv(lean_copy)
     (lean_copy / "manifest.json").write_text("[1, 2")
-    with pytest.raises(GazesiteError, match="not an OpenCV.js build manifest"):
+    with pytest.raises(GazesiteError, match=r"not an OpenCV\.js build manifest"):
         lean_opencv(lean_copy)
     (lean_copy / "manifest.json").unlink()
     with pytest.raises(GazesiteError, match="is missing"):
@@ -125,8 +125,23 @@ def test_an_unknown_opencv_choice_is_a_config_error() -> None:
 def test_cli_refuses_an_unknown_opencv_in_one_line_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "dist"
     result = subprocess.run(
-        [sys.executable, "-m", "gazesite", "build", "--target", "https://example.org/", "--out", str(out), "--no-probe", "--opencv", "tiny"],
-        capture_output=True, text=True, check=False, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "gazesite",
+            "build",
+            "--target",
+            "https://example.org/",
+            "--out",
+            str(out),
+            "--no-probe",
+            "--opencv",
+            "tiny",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert result.returncode != 0
     errors = [line for line in result.stderr.splitlines() if line.strip()]

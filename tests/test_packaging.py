@@ -64,7 +64,9 @@ def test_wheel_contains_every_data_file(wheel: Path) -> None:
 
 def test_installed_wheel_finds_its_data(wheel: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)], check=True, timeout=300)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)], check=True, timeout=300
+    )
     code = "from gazesite import paths; print(paths.default_model_dir()); print(paths.templates_dir())"
     env = {**os.environ, "PYTHONPATH": str(site)}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env, check=True)
@@ -93,12 +95,18 @@ def test_installed_wheel_builds_a_site_on_its_own(wheel: Path, tmp_path: Path) -
     elsewhere.mkdir()
     where = subprocess.run([venv / "bin" / "gazesite", "--version"], capture_output=True, text=True, cwd=elsewhere, env=env, timeout=120)
     assert where.returncode == 0, where.stderr
-    located = subprocess.run([python, "-c", "import gazesite; print(gazesite.__file__)"], capture_output=True, text=True, cwd=elsewhere, env=env)
+    located = subprocess.run(
+        [python, "-c", "import gazesite; print(gazesite.__file__)"], capture_output=True, text=True, cwd=elsewhere, env=env
+    )
     assert Path(located.stdout.strip()).is_relative_to(venv), located.stdout
     out = elsewhere / "dist"
     result = subprocess.run(
         [venv / "bin" / "gazesite", "build", "--no-probe", "--target", "https://example.org/", "--out", out],
-        capture_output=True, text=True, cwd=elsewhere, env=env, timeout=900,
+        capture_output=True,
+        text=True,
+        cwd=elsewhere,
+        env=env,
+        timeout=900,
     )
     assert result.returncode == 0, result.stderr
     built = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}

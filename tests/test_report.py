@@ -97,9 +97,7 @@ def test_a_face_lost_gap_splits_the_recording() -> None:
 
 def test_aoi_dwell_time_and_time_to_first_fixation(tmp_path: Path) -> None:
     rs.write(tmp_path / "a.json", rs.document(rs.SESSION_A, rs.a_then_b()))
-    aois = aoi_file(
-        tmp_path / "aoi.json", {"name": "A", "page": rs.PAGE, "rect": rs.AOI_A}, {"name": "B", "rect": rs.AOI_B}
-    )
+    aois = aoi_file(tmp_path / "aoi.json", {"name": "A", "page": rs.PAGE, "rect": rs.AOI_A}, {"name": "B", "rect": rs.AOI_B})
     report = analyse(ReportConfig(inputs=(tmp_path / "a.json",), out=tmp_path / "out", aoi=aois).validate())
     by_name = {summary.aoi.name: summary for summary in report.aoi_summaries}
     assert by_name["A"].looked == by_name["B"].looked == 1
@@ -141,16 +139,12 @@ def test_a_page_of_unknown_size_is_measured_from_the_samples(tmp_path: Path) -> 
 
 def test_exclusion_by_quality(tmp_path: Path) -> None:
     good = rs.write(tmp_path / "good.json", rs.document(rs.SESSION_A, rs.a_then_b()))
-    poor_calibration = rs.write(
-        tmp_path / "poor.json", rs.document(rs.SESSION_B, rs.a_then_b(), calibration_error=0.3, seed=1)
-    )
+    poor_calibration = rs.write(tmp_path / "poor.json", rs.document(rs.SESSION_B, rs.a_then_b(), calibration_error=0.3, seed=1))
     lost = [rs.Dwell(rs.POINT_A, 600), rs.Lost(500), rs.Dwell(rs.POINT_B, 600)]
     face_lost = rs.write(tmp_path / "lost.json", rs.document(rs.SESSION_C, lost, seed=2))
     aois = aoi_file(tmp_path / "aoi.json", {"name": "A", "rect": rs.AOI_A}, {"name": "B", "rect": rs.AOI_B})
     out = tmp_path / "report"
-    code, stdout, stderr = run(
-        good, poor_calibration, face_lost, "--aoi", aois, "--max-error", "0.2", "--min-face", "0.8", "--out", out
-    )
+    code, stdout, stderr = run(good, poor_calibration, face_lost, "--aoi", aois, "--max-error", "0.2", "--min-face", "0.8", "--out", out)
     assert code == 0, stderr
     assert "3 participants (1 included)" in stdout
     rows = {row["id"]: row for row in read_csv(out / "participants.csv")}
@@ -190,8 +184,7 @@ def test_csv_and_version_1_inputs(tmp_path: Path) -> None:
     # Version 1: only the (smoothed) viewport point; it becomes the raw point on the "viewport" page.
     v1 = {key: doc[key] for key in ("format", "target", "created", "started")} | {"version": 1}
     v1["samples"] = [
-        {k: s[k] for k in ("t", "x", "y", "viewport", "scroll", "dpr", "face", "source")}
-        | {"x": s["raw"][0], "y": s["raw"][1]}
+        {k: s[k] for k in ("t", "x", "y", "viewport", "scroll", "dpr", "face", "source")} | {"x": s["raw"][0], "y": s["raw"][1]}
         for s in doc["samples"]
     ]
     rs.write(tmp_path / "v1.json", v1)

@@ -185,9 +185,7 @@ def png_header(width: int, height: int) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 16)) + chunk(b"IEND", b"")
 
 
 @pytest.mark.parametrize(
@@ -219,9 +217,7 @@ def test_options_are_checked_together(tmp_path: Path) -> None:
     occupied.mkdir()
     (occupied / "thesis.tex").write_text("keep me")
     sample = rs.write(tmp_path / "a.json", good())
-    result = CliRunner().invoke(
-        cli, ["report", str(sample), "--out", str(occupied), "--min-face", "2", "--pages", str(tmp_path / "nope")]
-    )
+    result = CliRunner().invoke(cli, ["report", str(sample), "--out", str(occupied), "--min-face", "2", "--pages", str(tmp_path / "nope")])
     assert result.exit_code == 1
     message = result.stderr.strip()
     assert "\n" not in message
@@ -236,12 +232,8 @@ def test_hostile_strings_are_escaped_in_html_and_csv(tmp_path: Path) -> None:
     for sample in doc["samples"]:
         sample["element"] = '=HYPERLINK("http://evil")'
     sample_file = rs.write(tmp_path / "a.json", doc)
-    (tmp_path / "aoi.json").write_text(
-        json.dumps({"aois": [{"name": "=cmd|' /C calc'!A0", "element": '=HYPERLINK("http://evil")'}]})
-    )
-    result = CliRunner().invoke(
-        cli, ["report", str(sample_file), "--aoi", str(tmp_path / "aoi.json"), "--out", str(tmp_path / "out")]
-    )
+    (tmp_path / "aoi.json").write_text(json.dumps({"aois": [{"name": "=cmd|' /C calc'!A0", "element": '=HYPERLINK("http://evil")'}]}))
+    result = CliRunner().invoke(cli, ["report", str(sample_file), "--aoi", str(tmp_path / "aoi.json"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.stderr
     html = (tmp_path / "out" / "index.html").read_text()
     assert "<img src=x" not in html and "&lt;img src=x onerror=" in html

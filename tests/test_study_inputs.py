@@ -131,9 +131,7 @@ def test_a_tall_image_is_cropped_to_the_limit_and_transparency_lies_on_white(tmp
     pixels = np.zeros((MAX_SNAPSHOT_HEIGHT + 500, 320, 4), np.uint8)  # fully transparent
     cv2.imwrite(str(tmp_path / "tall.png"), pixels)
     picture = read_image(tmp_path / "tall.png")
-    assert (
-        picture.height == MAX_SNAPSHOT_HEIGHT and picture.full_height == MAX_SNAPSHOT_HEIGHT + 500 and picture.cropped
-    )
+    assert picture.height == MAX_SNAPSHOT_HEIGHT and picture.full_height == MAX_SNAPSHOT_HEIGHT + 500 and picture.cropped
     assert (picture.pixels == 255).all()
     tiles = images.tiles(picture)
     assert [top for top, _ in tiles] == list(range(0, MAX_SNAPSHOT_HEIGHT, images.TILE_HEIGHT))

@@ -87,10 +87,7 @@ def test_v1_json_upgrades(tmp_path: Path) -> None:
     assert read["version"] == 2 and read["upgraded_from"] == 1 and read["mode"] == "frame" and read["pages"] == []
     sample = read["samples"][0]
     assert (
-        sample["raw"] == [V1_SAMPLE["x"], V1_SAMPLE["y"]]
-        and sample["doc"] is None
-        and sample["page"] is None
-        and sample["element"] is None
+        sample["raw"] == [V1_SAMPLE["x"], V1_SAMPLE["y"]] and sample["doc"] is None and sample["page"] is None and sample["element"] is None
     )
 
 

@@ -32,8 +32,18 @@ const $ = (id) => document.getElementById(id);
 const status = new Status($('status'));
 const calibrationStatus = new CalibrationStatus($('calibration-status'));
 const app = {
-  config: null, backend: null, pipeline: null, tracker: null, heatmap: null, samples: null,
-  calibration: null, calibrator: null, dataset: null, view: null, consent: null, sender: null,
+  config: null,
+  backend: null,
+  pipeline: null,
+  tracker: null,
+  heatmap: null,
+  samples: null,
+  calibration: null,
+  calibrator: null,
+  dataset: null,
+  view: null,
+  consent: null,
+  sender: null,
 };
 // Without --collect nothing leaves the device and no consent is asked; with it, nothing starts before consent.
 const consented = () => app.consent === null || app.consent.allowed;
@@ -42,7 +52,8 @@ const controls = bindControls(document, {
   start: () => (consented() ? app.tracker?.start() : app.consent?.show()),
   stop: () => app.tracker?.stop(),
   clear: () => app.heatmap?.clear(),
-  json: () => app.samples && downloadText('gazesite-samples.json', `${JSON.stringify(app.samples.toJSON(), null, 2)}\n`, 'application/json'),
+  json: () =>
+    app.samples && downloadText('gazesite-samples.json', `${JSON.stringify(app.samples.toJSON(), null, 2)}\n`, 'application/json'),
   csv: () => app.samples && downloadText('gazesite-samples.csv', app.samples.toCSV(), 'text/csv'),
   png: () => app.heatmap && downloadUrl('gazesite-heatmap.png', app.heatmap.toDataURL()),
 });
@@ -51,8 +62,9 @@ const calibrationControls = bindCalibrationControls(document, {
   calibrate: () => app.calibrator?.calibrate(),
   record: () => app.calibrator?.record(),
   reset: () => app.calibration?.reset(),
-  dataset: () => app.dataset?.count > 0
-    && downloadText('gazesite-dataset.json', `${JSON.stringify(app.dataset.toJSON(screenSize()))}\n`, 'application/json'),
+  dataset: () =>
+    app.dataset?.count > 0 &&
+    downloadText('gazesite-dataset.json', `${JSON.stringify(app.dataset.toJSON(screenSize()))}\n`, 'application/json'),
 });
 
 function setState(state, message) {
@@ -136,7 +148,10 @@ async function boot() {
   app.calibration.restore();
   app.dataset = new Dataset({
     format: config.datasetFormat,
-    cropSize: spec.crop_size, pipelineVersion: spec.version, modelHash: config.model.hash ?? null, onChange: updateCalibrationControls,
+    cropSize: spec.crop_size,
+    pipelineVersion: spec.version,
+    modelHash: config.model.hash ?? null,
+    onChange: updateCalibrationControls,
   });
   app.tracker = new LiveLoop({
     camera: new Camera($('camera'), spec.camera_width, spec.camera_height),

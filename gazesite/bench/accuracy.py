@@ -218,7 +218,7 @@ def run_accuracy(config: AccuracyConfig, playwright: Any | None = None) -> dict[
         chromium = launch(playwright, *camera_args())
         peer_chromium = launch(playwright, *OFFLINE_ARGS) if peer_dir else None
         try:
-            with serving(site) as url, (serving(peer_dir) if peer_dir else _nothing()) as peer_url:
+            with serving(site) as url, serving(peer_dir) if peer_dir else _nothing() as peer_url:
                 page = chromium.new_page()
                 page.goto(url)
                 wait_ready(page)
@@ -284,7 +284,9 @@ def summary_table(report: dict[str, Any]) -> dict[str, Any]:
                 "before": summarize(mine, "before"),
                 "after": summarize(mine, "after"),
                 "halved": sum(1 for r in mine if r["after"] <= r["before"] / 2),
-                "methods": dict(sorted({m: sum(1 for r in mine if r["method"] == m) for m in {r["method"] for r in mine}}.items(), key=str)),
+                "methods": dict(
+                    sorted({m: sum(1 for r in mine if r["method"] == m) for m in {r["method"] for r in mine}}.items(), key=str)
+                ),
             }
             if rows and "webgazer" in rows[0]:
                 entry["webgazer"] = summarize([row["webgazer"][key] for row in rows], "after")
@@ -295,8 +297,10 @@ def summary_table(report: dict[str, Any]) -> dict[str, Any]:
 def format_accuracy(report: dict[str, Any]) -> str:
     """The report as plain-text tables: per person, then medians and worst per renderer and dot count."""
     peer = any("webgazer" in row for rows in report["renderers"].values() for row in rows)
-    lines = [f"{report['people']} unseen people per renderer, {report['frames_per_dot']} frames per dot, "
-             f"{TEST_TARGETS} held-out points x {TEST_FRAMES} frames; mean error in fractions of the screen"]
+    lines = [
+        f"{report['people']} unseen people per renderer, {report['frames_per_dot']} frames per dot, "
+        f"{TEST_TARGETS} held-out points x {TEST_FRAMES} frames; mean error in fractions of the screen"
+    ]
     header = f"{'renderer':<9}{'person':>7}{'dots':>6}{'before':>9}{'after':>9}  {'method':<16}" + (f"{'webgazer':>10}" if peer else "")
     lines += ["", header, "-" * len(header)]
     for renderer, rows in report["renderers"].items():
@@ -307,11 +311,17 @@ def format_accuracy(report: dict[str, Any]) -> str:
                 if peer:
                     line += f"{row['webgazer'][str(points)]['after']:>10.3f}"
                 lines.append(line)
-    lines += ["", f"{'renderer':<9}{'dots':>6}{'before (median)':>17}{'after median':>14}{'after worst':>13}{'halved':>8}" + (f"{'webgazer median':>17}{'worst':>8}" if peer else "")]
+    lines += [
+        "",
+        f"{'renderer':<9}{'dots':>6}{'before (median)':>17}{'after median':>14}{'after worst':>13}{'halved':>8}"
+        + (f"{'webgazer median':>17}{'worst':>8}" if peer else ""),
+    ]
     for renderer, table in report["summary"].items():
         for points, entry in table.items():
-            line = (f"{renderer:<9}{points:>6}{entry['before']['median']:>17.3f}{entry['after']['median']:>14.3f}"
-                    f"{entry['after']['worst']:>13.3f}{entry['halved']:>5}/{report['people']:<2}")
+            line = (
+                f"{renderer:<9}{points:>6}{entry['before']['median']:>17.3f}{entry['after']['median']:>14.3f}"
+                f"{entry['after']['worst']:>13.3f}{entry['halved']:>5}/{report['people']:<2}"
+            )
             if "webgazer" in entry:
                 line += f"{entry['webgazer']['median']:>17.3f}{entry['webgazer']['worst']:>8.3f}"
             lines.append(line + "  " + ", ".join(f"{m} {n}" for m, n in entry["methods"].items()))

@@ -110,5 +110,7 @@ def peer_ratios(live: dict[str, dict[str, float]]) -> dict[str, float]:
     gazesite, webgazer = live["gazesite"], live["webgazer"]
     return {
         "gazesite_fps_over_webgazer_pps": ratio(gazesite["fps"], webgazer["pps"]),
-        "webgazer_cpu_per_prediction_over_gazesite_cpu_per_frame": ratio(webgazer["cpu_seconds_per_prediction"], gazesite["cpu_seconds_per_frame"]),
+        "webgazer_cpu_per_prediction_over_gazesite_cpu_per_frame": ratio(
+            webgazer["cpu_seconds_per_prediction"], gazesite["cpu_seconds_per_frame"]
+        ),
     }

@@ -38,8 +38,16 @@ def build_sites(scratch: Path, target: str, builds: tuple[str, ...] = OPENCV_BUI
     }
 
 
-def side_by_side(playwright: Any, dists: dict[str, Path], urls: dict[str, str], frames: list[np.ndarray], rounds: int,
-                 video: Path, live_seconds: float, live_rounds: int) -> dict[str, dict[str, Any]]:
+def side_by_side(
+    playwright: Any,
+    dists: dict[str, Path],
+    urls: dict[str, str],
+    frames: list[np.ndarray],
+    rounds: int,
+    video: Path,
+    live_seconds: float,
+    live_rounds: int,
+) -> dict[str, dict[str, Any]]:
     """Per-stage medians, live figures and first-load bytes of every build, measured alternately."""
     from gazesite.bench.live import GAZESITE_COUNTER, live_rate, median_run
     from gazesite.bench.speed import browser_stage_times, fetched_files, first_load_sizes
@@ -66,9 +74,9 @@ def side_by_side(playwright: Any, dists: dict[str, Path], urls: dict[str, str], 
     for name in names:
         rounds_done = per_round[name]
         out[name] = {
-            "browser_ms": {
-                stage: round(statistics.median(r[stage] for r in rounds_done), 3) for stage in SIDE_STAGES
-            } if rounds_done else None,
+            "browser_ms": {stage: round(statistics.median(r[stage] for r in rounds_done), 3) for stage in SIDE_STAGES}
+            if rounds_done
+            else None,
             "live": median_run(live[name]),
             "live_runs": live[name],
             "first_load": first_load_sizes(dists[name], fetched_files(playwright, urls[name], video)),

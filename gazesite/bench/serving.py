@@ -30,7 +30,7 @@ def target_page() -> Iterator[str]:
     """A plain local page to overlay, on another origin than the site."""
 
     class Page(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.end_headers()

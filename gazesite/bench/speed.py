@@ -98,18 +98,24 @@ def python_stage_times(frames: list[np.ndarray], rounds: int) -> dict[str, float
             gray = to_gray(frame)
             face = pick_face(detect_faces(gray))
             detected = time.perf_counter()
+            if face is None:  # the cascade missed this frame: nothing after detection to time
+                continue
             crop = crop_face(gray, face)
             cropped = time.perf_counter()
             model.predict(crop[np.newaxis])
             done = time.perf_counter()
-            for stage, seconds in zip((*STAGES, "total"), (detected - began, cropped - detected, done - cropped, done - began)):
+            for stage, seconds in zip(
+                (*STAGES, "total"), (detected - began, cropped - detected, done - cropped, done - began), strict=True
+            ):
                 times[stage].append(seconds * 1000)
     return {stage: median_ms(values) for stage, values in times.items()}
 
 
 # ---------------------------------------------------------------- (b) browser
 
-_STAGES_IN_PAGE = page_function("{frames, rounds, calibration}", """
+_STAGES_IN_PAGE = page_function(
+    "{frames, rounds, calibration}",
+    """
   window.gazesite.stop();  // the live loop would share the CPU with the measurement
   const images = frames.map(decodeFrame);
   // A calibration of one person, so every frame also pays for the calibrated point.
@@ -125,7 +131,8 @@ _STAGES_IN_PAGE = page_function("{frames, rounds, calibration}", """
     }
   }
   await window.gazesite.resetCalibration();
-  return {backend: window.gazesite.backend, times: out, method: summary.method};""")
+  return {backend: window.gazesite.backend, times: out, method: summary.method};""",
+)
 
 
 def calibration_frames() -> list[dict[str, Any]]:
@@ -233,7 +240,7 @@ def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport
         dist = config.site or dists[config.opencv_builds[0]]
         video = face_video(Path(scratch) / "face.y4m")
         peer_page = write_peer_page(peer_package, Path(scratch) / "webgazer") if peer_package else None
-        with serving(dist) as url, (serving(peer_page) if peer_page else nullcontext(None)) as peer_url:
+        with serving(dist) as url, serving(peer_page) if peer_page else nullcontext(None) as peer_url:
             log.info("(a) Python pipeline on %d frames x %d rounds", len(frames), config.rounds)
             report.python = python_stage_times(frames, config.rounds)
             chromium = launch(playwright, *camera_args())
@@ -249,7 +256,9 @@ def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport
             if len(dists) > 1:
                 with ExitStack() as stack:
                     urls = {name: stack.enter_context(serving(site)) for name, site in dists.items()}
-                    report.opencv = side_by_side(playwright, dists, urls, frames, config.rounds, video, config.live_seconds, config.live_rounds)
+                    report.opencv = side_by_side(
+                        playwright, dists, urls, frames, config.rounds, video, config.live_seconds, config.live_rounds
+                    )
     if config.json_out:
         Path(config.json_out).write_text(json.dumps(report.to_json(), indent=2) + "\n")
     return report
@@ -285,7 +294,11 @@ def format_table(report: BenchReport) -> str:
     """The report as a plain-text table."""
     backends = [b for b, t in report.browser.items() if t]
     header = f"{'median ms per frame':<22}{'python':>10}" + "".join(f"{b:>10}" for b in backends)
-    lines = [f"{report.frames} frames, same frames on every side; the browser also maps each to a calibrated point", header, "-" * len(header)]
+    lines = [
+        f"{report.frames} frames, same frames on every side; the browser also maps each to a calibrated point",
+        header,
+        "-" * len(header),
+    ]
     for stage in (*BROWSER_STAGES, "total"):
         python = f"{report.python[stage]:>10.2f}" if stage in report.python else f"{'-':>10}"
         row = f"{stage:<22}{python}" + "".join(f"{report.browser[b][stage]:>10.2f}" for b in backends)  # type: ignore[index]
@@ -313,7 +326,9 @@ def live_lines(report: BenchReport) -> list[str]:
     if "webgazer" in report.live:
         ratios = peer_ratios(report.live)
         lines.append(f"gazesite frames/s / webgazer predictions/s: {ratios['gazesite_fps_over_webgazer_pps']:.2f}x")
-        lines.append(f"webgazer CPU per prediction / gazesite CPU per frame: {ratios['webgazer_cpu_per_prediction_over_gazesite_cpu_per_frame']:.2f}x")
+        lines.append(
+            f"webgazer CPU per prediction / gazesite CPU per frame: {ratios['webgazer_cpu_per_prediction_over_gazesite_cpu_per_frame']:.2f}x"
+        )
     return lines
 
 

@@ -196,14 +196,18 @@ def _cv_kernel(candidate: Candidate, samples: list[CalibrationSample], groups: n
 # ---------------------------------------------------------------- fitting and applying
 
 
-def fit_mapping(method: str, lam: float, weight: float | None, samples: list[CalibrationSample], eyes: EyeInputs | None = None) -> dict[str, Any]:
+def fit_mapping(
+    method: str, lam: float, weight: float | None, samples: list[CalibrationSample], eyes: EyeInputs | None = None
+) -> dict[str, Any]:
     """Fit one mapping on all samples; a plain, JSON-ready dict for apply_mapping."""
     targets = np.array([s.target for s in samples], np.float64)
     if method in ("affine", "features"):
         rows = _model_rows(method, samples)
         stats = standardize(rows)
         W = fit_ridge(stats.apply(rows), targets, _penalties(method, lam, rows.shape[1]))
-        blocks = [{"input": "gaze" if method == "affine" else "model", "mean": stats.mean.tolist(), "scale": stats.scale.tolist(), "weight": 1.0}]
+        blocks = [
+            {"input": "gaze" if method == "affine" else "model", "mean": stats.mean.tolist(), "scale": stats.scale.tolist(), "weight": 1.0}
+        ]
         return {"method": method, "lambda": lam, "weight": weight, "blocks": blocks, "weights": W.tolist()}
     eyes = eyes or EyeInputs.of(samples)
     blocks = _blocks(Candidate(method, (lam,), weight), samples, eyes)
@@ -246,7 +250,11 @@ def choose_calibration(samples: list[CalibrationSample], head: Head | None = Non
     for entry in scored[1:]:  # strictly lower wins: on a tie the earlier, simpler candidate stays
         if entry.cv_error < best.cv_error:
             best = entry
-    mapping = {"method": "finetune", "head": tuned} if best.method == "finetune" else fit_mapping(best.method, best.lam, best.weight, samples, eyes)
+    mapping = (
+        {"method": "finetune", "head": tuned}
+        if best.method == "finetune"
+        else fit_mapping(best.method, best.lam, best.weight, samples, eyes)
+    )
     targets = np.array([s.target for s in samples])
     return {
         "method": best.method,

@@ -165,6 +165,10 @@ def reference(bands: list[np.ndarray], layout: Layout = LAYOUT) -> np.ndarray:
         shifted = []
         for band in bands:
             dx, dy, _ = integer_shift(band, mean, layout)
-            shifted.append(band[layout.margin_y + dy : layout.margin_y + dy + layout.height, layout.margin_x + dx : layout.margin_x + dx + layout.width])
+            shifted.append(
+                band[
+                    layout.margin_y + dy : layout.margin_y + dy + layout.height, layout.margin_x + dx : layout.margin_x + dx + layout.width
+                ]
+            )
         mean = _mean(shifted)
     return mean

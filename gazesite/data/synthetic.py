@@ -118,11 +118,19 @@ def _len(v: float) -> int:
     return max(1, round(v * SUPERSAMPLE * (1 << _SHIFT)))
 
 
-def _ellipse(img: np.ndarray, cx: float, cy: float, ax: float, ay: float, angle: float, color: tuple[float, ...], thickness: int = -1) -> None:
+def _ellipse(
+    img: np.ndarray, cx: float, cy: float, ax: float, ay: float, angle: float, color: tuple[float, ...], thickness: int = -1
+) -> None:
     cv2.ellipse(img, _pt(cx, cy), (_len(ax), _len(ay)), angle, 0, 360, color, thickness, cv2.LINE_AA, _SHIFT)
 
 
-def render_face(identity: Identity, target: tuple[float, float], rng: np.random.Generator, width: int = PIPELINE.camera_width, height: int = PIPELINE.camera_height) -> np.ndarray:
+def render_face(
+    identity: Identity,
+    target: tuple[float, float],
+    rng: np.random.Generator,
+    width: int = PIPELINE.camera_width,
+    height: int = PIPELINE.camera_height,
+) -> np.ndarray:
     """Draw one camera frame (uint8 RGBA, height x width) of a person looking at target.
 
     ``target`` is (x, y) in 0..1 of the screen; (0, 0) is the top-left corner.
@@ -205,7 +213,9 @@ def render_face(identity: Identity, target: tuple[float, float], rng: np.random.
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGBA)
 
 
-def _draw_eye(big: np.ndarray, idt: Identity, ex: float, ey: float, eye_w: float, eye_h: float, iris_dx: float, iris_dy: float, lid: float) -> None:
+def _draw_eye(
+    big: np.ndarray, idt: Identity, ex: float, ey: float, eye_w: float, eye_h: float, iris_dx: float, iris_dy: float, lid: float
+) -> None:
     """Draw sclera, iris, pupil and upper lid, clipped to the eye opening.
 
     Works on a small window around the eye: full-frame masks at the
@@ -290,7 +300,5 @@ def person_frames(identity: Identity, targets: list[tuple[float, float]], per_ta
     """Frames of one person looking at each target ``per_target`` times, with small head movements."""
     rng = np.random.default_rng(seed)
     return [
-        SyntheticSample(render_face(jitter(identity, rng), target, rng), target, identity)
-        for target in targets
-        for _ in range(per_target)
+        SyntheticSample(render_face(jitter(identity, rng), target, rng), target, identity) for target in targets for _ in range(per_target)
     ]

@@ -76,7 +76,9 @@ def convert(config: ConvertConfig) -> ConversionReport:
         float_pred = model.predict(crops)
         quant_pred = np.asarray(reloaded.predict_on_batch(crops_to_input(crops, model.channels)), np.float32)
         diff = np.abs(float_pred.astype(np.float64) - quant_pred)
-        write_golden(staging / GOLDEN_FILE, crops[:GOLDEN_SAMPLES], float_pred[:GOLDEN_SAMPLES], quant_pred[:GOLDEN_SAMPLES], config.quantize)
+        write_golden(
+            staging / GOLDEN_FILE, crops[:GOLDEN_SAMPLES], float_pred[:GOLDEN_SAMPLES], quant_pred[:GOLDEN_SAMPLES], config.quantize
+        )
         shards = sorted(p for p in staging.iterdir() if p.suffix == ".bin")
         report = ConversionReport(
             out=str(out),
@@ -89,7 +91,14 @@ def convert(config: ConvertConfig) -> ConversionReport:
         )
         (staging / CONVERSION_REPORT).write_text(json.dumps(asdict(report) | {"out": out.name}, indent=2) + "\n")
         bar.update(1)
-    log.debug("wrote %s: %d weight bytes in %d shard(s), |diff| max %.2e mean %.2e", out, report.weight_bytes, report.shards, report.max_abs_diff, report.mean_abs_diff)
+    log.debug(
+        "wrote %s: %d weight bytes in %d shard(s), |diff| max %.2e mean %.2e",
+        out,
+        report.weight_bytes,
+        report.shards,
+        report.max_abs_diff,
+        report.mean_abs_diff,
+    )
     return report
 
 

@@ -48,9 +48,31 @@ PYTHON_ONLY_LAYERS = {"Lambda", "TFOpLambda", "SlicingOpLambda"}
 #: How Keras 3 stores a Python lambda (an activation, say) in a config.
 _KERAS3_LAMBDA = "__lambda__"
 #: Where Keras keeps each kind of built-in object; a config may name only these.
-_KERAS_NAMESPACES = ("layers", "activations", "initializers", "regularizers", "constraints", "losses", "metrics", "optimizers", "mixed_precision", "dtype_policies")
+_KERAS_NAMESPACES = (
+    "layers",
+    "activations",
+    "initializers",
+    "regularizers",
+    "constraints",
+    "losses",
+    "metrics",
+    "optimizers",
+    "mixed_precision",
+    "dtype_policies",
+)
 #: Class names that describe data, not code, in saved configs (tuples, tensor specs, dtype policies, graph links).
-_DATA_CLASS_NAMES = {"Sequential", "Functional", "Model", "__tuple__", "TensorShape", "TypeSpec", "InputSpec", "DTypePolicy", "Policy", "__keras_tensor__"}
+_DATA_CLASS_NAMES = {
+    "Sequential",
+    "Functional",
+    "Model",
+    "__tuple__",
+    "TensorShape",
+    "TypeSpec",
+    "InputSpec",
+    "DTypePolicy",
+    "Policy",
+    "__keras_tensor__",
+}
 #: Names in the Keras namespaces that are helpers, not objects a config may name.
 _NOT_OBJECTS = {"get", "serialize", "deserialize", "Layer"}
 #: The file in a SavedModel folder that holds the Keras configs.
@@ -62,7 +84,9 @@ _TRAINING_ONLY = {"regularizer", "constraint", "loss", "metric"}
 #: Enough bytes to tell HDF5 (8-byte signature) from a zip archive (2 bytes).
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _FUNCTION_NAME = re.compile(r"'class_name': 'function', 'config': '([\w.]+)'")
-_UNKNOWN = re.compile(r"Unknown (layer|activation|loss|metric|object|initializer|regularizer|constraint)[^:'\"]*[:\s]+['\"]?([\w.>-]+)", re.I)
+_UNKNOWN = re.compile(
+    r"Unknown (layer|activation|loss|metric|object|initializer|regularizer|constraint)[^:'\"]*[:\s]+['\"]?([\w.>-]+)", re.I
+)
 
 
 @dataclass(frozen=True)

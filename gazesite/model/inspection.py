@@ -38,9 +38,14 @@ class ModelReport:
 
     def to_text(self) -> str:
         """The report as lines of text."""
-        lines = [f"model:       {self.path}", f"format:      {self.format}" + (f" (Keras {self.keras_version})" if self.keras_version else "")]
+        lines = [
+            f"model:       {self.path}",
+            f"format:      {self.format}" + (f" (Keras {self.keras_version})" if self.keras_version else ""),
+        ]
         if self.input_shape is not None:
-            lines.append(f"input:       {tuple(self.input_shape)}  -> {self.input_shape[0]}x{self.input_shape[1]} face crops, {self.input_shape[2]} channel(s)")
+            lines.append(
+                f"input:       {tuple(self.input_shape)}  -> {self.input_shape[0]}x{self.input_shape[1]} face crops, {self.input_shape[2]} channel(s)"
+            )
             lines.append(f"output:      {tuple(self.output_shape or ())}")
         if self.layers:
             lines.append("layers:")

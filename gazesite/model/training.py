@@ -165,7 +165,12 @@ def train(config: TrainConfig) -> TrainResult:
             "p90_euclidean_error": round(float(np.percentile(distances, 90)), 5),
             "unit": "fraction of the screen",
         },
-        "versions": {"gazesite": gazesite.__version__, "tensorflow": tf.__version__, "tf_keras": keras.__version__, "python": platform.python_version()},
+        "versions": {
+            "gazesite": gazesite.__version__,
+            "tensorflow": tf.__version__,
+            "tf_keras": keras.__version__,
+            "python": platform.python_version(),
+        },
     }
     kept = val_idx[:KEPT_VALIDATION_CROPS]
     _write_model_dir(config.out, model, metadata, Dataset(data.crops[kept], data.targets[kept], {"source": "validation split"}))
@@ -180,7 +185,9 @@ def load_init(config: TrainConfig) -> GazeModel | None:
     return None if config.init is None else load_model(config.init)
 
 
-def starting_model(config: TrainConfig, initial: GazeModel | None, crop_size: int, x_val: np.ndarray, y_val: np.ndarray) -> tuple[Any, float]:
+def starting_model(
+    config: TrainConfig, initial: GazeModel | None, crop_size: int, x_val: np.ndarray, y_val: np.ndarray
+) -> tuple[Any, float]:
     """Return the model to train (fresh, or --init's weights) and its error on the validation split."""
     from gazesite.model.architecture import build_model
 

@@ -125,9 +125,7 @@ def _aoi(entry: Any, where: str) -> Aoi:
     if has_element:
         return Aoi(name, page, element=_string(entry["element"], f"{where}.element", MAX_SELECTOR))
     rect = entry["rect"]
-    numbers_ok = (
-        isinstance(rect, list) and len(rect) == 4 and all(type(v) in (int, float) and math.isfinite(v) for v in rect)
-    )
+    numbers_ok = isinstance(rect, list) and len(rect) == 4 and all(type(v) in (int, float) and math.isfinite(v) for v in rect)
     if not numbers_ok or not (rect[2] > 0 and rect[3] > 0) or max(abs(v) for v in rect) > MAX_PX:
         raise ReportError(f"{where}.rect ({name}): expected [x, y, width, height], finite px, width and height above 0")
     return Aoi(name, page, rect=(float(rect[0]), float(rect[1]), float(rect[2]), float(rect[3])))

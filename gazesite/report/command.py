@@ -29,12 +29,8 @@ _PATH = click.Path(path_type=Path)
     help="Exclude participants whose share of frames with a face is smaller (0..1).",
 )
 @click.option("--pages", type=_PATH, default=None, help="The built site, to draw heatmaps over its snapshot images.")
-@click.option(
-    "--dispersion", type=float, default=DISPERSION_PX, show_default=True, help="I-DT dispersion threshold, px."
-)
-@click.option(
-    "--min-fixation", type=int, default=MIN_FIXATION_MS, show_default=True, help="I-DT minimum fixation duration, ms."
-)
+@click.option("--dispersion", type=float, default=DISPERSION_PX, show_default=True, help="I-DT dispersion threshold, px.")
+@click.option("--min-fixation", type=int, default=MIN_FIXATION_MS, show_default=True, help="I-DT minimum fixation duration, ms.")
 def report(
     inputs: tuple[Path, ...],
     out: Path,

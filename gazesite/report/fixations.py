@@ -60,11 +60,7 @@ class FixationSettings:
         """Return self, or raise ReportError naming the setting that I-DT cannot use."""
         if not 0 < self.dispersion_px <= 100_000:
             raise ReportError(f"--dispersion {self.dispersion_px:g}: expected px above 0 and at most 100000")
-        if (
-            self.min_duration_ms < 2 * RESAMPLE_MS
-            or self.min_duration_ms % RESAMPLE_MS
-            or self.min_duration_ms > 10_000
-        ):
+        if self.min_duration_ms < 2 * RESAMPLE_MS or self.min_duration_ms % RESAMPLE_MS or self.min_duration_ms > 10_000:
             raise ReportError(
                 f"--min-fixation {self.min_duration_ms}: expected a multiple of {RESAMPLE_MS} ms from {2 * RESAMPLE_MS} to 10000"
             )

@@ -64,8 +64,7 @@ def write_report(report: Report) -> None:
         if report.aois:
             _write_csv(staging / "aoi.csv", AOI_COLUMNS, [tuple(row.values()) for row in aois])
             visit_rows = [
-                (v.aoi, labels[v.participant], v.participant, _num(v.ttff_ms), _num(v.dwell_ms), v.fixations)
-                for v in report.aoi_visits
+                (v.aoi, labels[v.participant], v.participant, _num(v.ttff_ms), _num(v.dwell_ms), v.fixations) for v in report.aoi_visits
             ]
             _write_csv(staging / "aoi_participants.csv", AOI_PARTICIPANT_COLUMNS, visit_rows)
         settings = _settings(report)
@@ -78,9 +77,7 @@ def write_report(report: Report) -> None:
             "pages": pages,
             "aois": aois,
         }
-        (staging / REPORT_MANIFEST).write_text(
-            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        (staging / REPORT_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         html = render_html(
             {
                 "settings": settings,

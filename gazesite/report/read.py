@@ -66,9 +66,7 @@ def read_database(db: Path) -> list[Session]:
     try:
         from gazesite.collect.storage import read_sessions
     except ImportError:
-        raise ReportError(
-            f"--db {db}: this installation has no collection storage (gazesite.collect.storage)"
-        ) from None
+        raise ReportError(f"--db {db}: this installation has no collection storage (gazesite.collect.storage)") from None
     if not db.is_file():
         raise ReportError(f"--db {db}: no such database file")
     import sqlite3
@@ -218,9 +216,7 @@ def _text(value: Any, where: str, nullable: bool) -> str | None:
     if value is None and nullable:
         return None
     if not isinstance(value, str) or not 0 < len(value) <= MAX_TEXT or not value.isprintable():
-        raise ReportError(
-            f"{where} must be {'null or ' if nullable else ''}a printable string of 1-{MAX_TEXT} characters"
-        )
+        raise ReportError(f"{where} must be {'null or ' if nullable else ''}a printable string of 1-{MAX_TEXT} characters")
     return value
 
 
@@ -337,9 +333,7 @@ def merge_sessions(sessions: list[Session]) -> list[Session]:
         pages: dict[str, PageInfo] = {}
         for part in parts:
             pages.update({key: value for key, value in part.pages.items() if key not in pages})
-        log.info(
-            "participant %s: merged %d inputs (%s)", participant, len(parts), ", ".join(p.sources[0] for p in parts)
-        )
+        log.info("participant %s: merged %d inputs (%s)", participant, len(parts), ", ".join(p.sources[0] for p in parts))
         merged.append(
             Session(
                 participant=participant,

@@ -68,11 +68,16 @@ def build(config: BuildConfig) -> Path:
     if frame_check.frameable is False:
         log.warning("%s refuses to be framed: %s; the page will say so; %s", config.target, frame_check.reason, refusal_hint(config.target))
     # The CSP's frame-src: the target's origins, the page's own (same-origin site), or nothing at all (snapshot).
-    frame_origins = [origin_of(url) for url in (config.target, *frame_check.redirects)] if framed else ["'self'" if study.frame_src else "'none'"]
+    frame_origins = (
+        [origin_of(url) for url in (config.target, *frame_check.redirects)] if framed else ["'self'" if study.frame_src else "'none'"]
+    )
     if frame_check.redirects:
         log.info(
             "%s redirects to %s (%s); the page may frame %s",
-            config.target, frame_check.final_url, " -> ".join((config.target, *frame_check.redirects)), " ".join(dict.fromkeys(frame_origins)),
+            config.target,
+            frame_check.final_url,
+            " -> ".join((config.target, *frame_check.redirects)),
+            " ".join(dict.fromkeys(frame_origins)),
         )
 
     files = SiteFiles()
@@ -122,11 +127,19 @@ def build(config: BuildConfig) -> Path:
     files.texts[BUILD_MANIFEST] = json.dumps(record, indent=2, sort_keys=True) + "\n"
 
     write_site(files, config.out)
-    log.info("built %s for %s in %s mode (%d files)", config.out, study.label, study.mode, len(files.copies) + len(files.texts) + len(files.blobs))
+    log.info(
+        "built %s for %s in %s mode (%d files)",
+        config.out,
+        study.label,
+        study.mode,
+        len(files.copies) + len(files.texts) + len(files.blobs),
+    )
     return config.out
 
 
-def page_settings(config: BuildConfig, model_files: dict[str, Path], model_json: dict[str, Any], vendor: list[VendoredFile], frame_check: FrameCheck) -> dict[str, Any]:
+def page_settings(
+    config: BuildConfig, model_files: dict[str, Path], model_json: dict[str, Any], vendor: list[VendoredFile], frame_check: FrameCheck
+) -> dict[str, Any]:
     """Return the settings the page's JavaScript reads, the single source for both sides."""
     meta = gazesite_metadata(model_json)
     by_key = {v.key: f"vendor/{v.name}" for v in vendor}
@@ -143,7 +156,7 @@ def page_settings(config: BuildConfig, model_files: dict[str, Path], model_json:
             **CALIBRATION_TIMING,
             "points": config.calibration_points,
             "layout": calibration_layout(config.calibration_points),
-            "checkLayout": check_layout(CALIBRATION_TIMING["validationPoints"], calibration_layout(config.calibration_points)),
+            "checkLayout": check_layout(int(CALIBRATION_TIMING["validationPoints"]), calibration_layout(config.calibration_points)),
             "margin": DOT_MARGIN,
             "maths": maths_settings(),
         },

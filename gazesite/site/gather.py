@@ -54,7 +54,9 @@ def conversion_key(model: Path, quantize: str) -> str:
 def gather_app() -> dict[str, Path]:
     """Return the first-party JS and CSS files, keyed by their path in dist/."""
     source = assets_dir() / APP_DIR
-    found = {f"{APP_DIR}/{p.relative_to(source).as_posix()}": p for p in sorted(source.rglob("*")) if p.is_file() and p.suffix in (".js", ".css")}
+    found = {
+        f"{APP_DIR}/{p.relative_to(source).as_posix()}": p for p in sorted(source.rglob("*")) if p.is_file() and p.suffix in (".js", ".css")
+    }
     for required in ("main.js", "gazesite.css"):
         if f"{APP_DIR}/{required}" not in found:
             raise GazesiteError(f"assets/{APP_DIR}/{required} is missing from the gazesite installation: reinstall gazesite")

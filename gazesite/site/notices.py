@@ -34,7 +34,9 @@ PACKAGE_LICENCES = {
     "@tensorflow/tfjs-backend-wasm": Licence("TensorFlow.js WebAssembly backend", "Apache-2.0", "Copyright 2019 Google LLC", _APACHE),
     "@techstark/opencv-js": Licence("OpenCV.js", "Apache-2.0", "Copyright (C) 2000-2025, OpenCV team and contributors", _APACHE),
     # The lean OpenCV.js: OpenCV's own sources compiled by `make opencv-js` (assets/opencv/manifest.json).
-    LEAN_PACKAGE: Licence("OpenCV.js, lean build of OpenCV's sources", "Apache-2.0", "Copyright (C) 2000-2025, OpenCV team and contributors", _APACHE),
+    LEAN_PACKAGE: Licence(
+        "OpenCV.js, lean build of OpenCV's sources", "Apache-2.0", "Copyright (C) 2000-2025, OpenCV team and contributors", _APACHE
+    ),
     "heatmap.js": Licence("heatmap.js", "MIT", "Copyright (c) 2015 Patrick Wied", "heatmap.js.txt"),
     "stats.js": Licence("stats.js", "MIT", "Copyright (c) 2009-2016 stats.js authors", "stats.js.txt"),
 }
@@ -62,7 +64,9 @@ def notices_text(vendor: list[VendoredFile], packages: dict[str, str], cascade: 
         package = packages[item.key]
         licence = PACKAGE_LICENCES.get(package)
         if licence is None:
-            raise GazesiteError(f"vendored package {package} has no licence notice in gazesite.site.notices: add it before shipping its files")
+            raise GazesiteError(
+                f"vendored package {package} has no licence notice in gazesite.site.notices: add it before shipping its files"
+            )
         lines.append(f"- vendor/{item.name}: {licence.title} ({package} {item.version}), {licence.spdx}, {licence.copyright}")
         texts.setdefault(f"{licence.spdx} ({licence.text})", licence_text(licence.text))
     lines += [f"- {cascade}: {CASCADE_NOTICE}", ""]

@@ -40,7 +40,12 @@ VENDOR_FILES = (
     # Only the single-threaded binaries: threads need cross-origin isolation,
     # which an arbitrary cross-origin iframe rules out.
     VendorSpec("tfjs-backend-wasm.wasm", "@tensorflow/tfjs-backend-wasm", "dist/tfjs-backend-wasm.wasm", "tfjs-backend-wasm-{v}.wasm"),
-    VendorSpec("tfjs-backend-wasm-simd.wasm", "@tensorflow/tfjs-backend-wasm", "dist/tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm-simd-{v}.wasm"),
+    VendorSpec(
+        "tfjs-backend-wasm-simd.wasm",
+        "@tensorflow/tfjs-backend-wasm",
+        "dist/tfjs-backend-wasm-simd.wasm",
+        "tfjs-backend-wasm-simd-{v}.wasm",
+    ),
     # npm's full OpenCV.js, shipped with `--opencv full`; the default lean build comes from
     # assets/opencv/ instead (gazesite.site.opencv_js).
     VendorSpec("opencv", "@techstark/opencv-js", "dist/opencv.js", "opencv-{v}.js"),

@@ -161,9 +161,7 @@ def encode_webp(pixels: np.ndarray) -> bytes:
 
 def tiles(picture: Picture) -> list[tuple[int, bytes]]:
     """Cut a snapshot into (top y, WebP bytes) tiles of TILE_HEIGHT px (the last one shorter)."""
-    return [
-        (top, encode_webp(picture.pixels[top : top + TILE_HEIGHT])) for top in range(0, picture.height, TILE_HEIGHT)
-    ]
+    return [(top, encode_webp(picture.pixels[top : top + TILE_HEIGHT])) for top in range(0, picture.height, TILE_HEIGHT)]
 
 
 def describe_bytes(count: int) -> str:

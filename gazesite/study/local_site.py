@@ -66,9 +66,7 @@ def gather_site(folder: Path) -> dict[str, Path]:
                 skipped += 1
                 continue
             if not _SAFE_NAME.fullmatch(entry.name):
-                raise fail(
-                    folder, relative, "has a name a URL would change: use letters, digits and _ . - + ~ @ = , only"
-                )
+                raise fail(folder, relative, "has a name a URL would change: use letters, digits and _ . - + ~ @ = , only")
             source = Path(entry.path)
             if entry.is_symlink():
                 source = _link_target(folder, root, relative, source)
@@ -80,13 +78,9 @@ def gather_site(folder: Path) -> dict[str, Path]:
             size = source.stat().st_size
             total += size
             if len(found) >= MAX_SITE_FILES:
-                raise GazesiteError(
-                    f"--target {folder}: holds more than {MAX_SITE_FILES} files: publish a smaller folder"
-                )
+                raise GazesiteError(f"--target {folder}: holds more than {MAX_SITE_FILES} files: publish a smaller folder")
             if total > MAX_SITE_BYTES:
-                raise GazesiteError(
-                    f"--target {folder}: holds more than {size_text(MAX_SITE_BYTES)}: publish a smaller folder"
-                )
+                raise GazesiteError(f"--target {folder}: holds more than {size_text(MAX_SITE_BYTES)}: publish a smaller folder")
             found[f"{SITE_DIR}/{relative.as_posix()}"] = source
     if skipped:
         log.info("left out %d hidden name(s) (starting with '.') of %s", skipped, folder)
@@ -104,9 +98,7 @@ def _link_target(folder: Path, root: Path, relative: Path, link: Path) -> Path:
     except OSError:
         raise fail(folder, relative, "is a broken symbolic link") from None
     if not stat.S_ISREG(mode):
-        raise fail(
-            folder, relative, "is a symbolic link to something other than a file (links to folders are not followed)"
-        )
+        raise fail(folder, relative, "is a symbolic link to something other than a file (links to folders are not followed)")
     return resolved
 
 

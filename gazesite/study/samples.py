@@ -138,9 +138,7 @@ def _numbers(value: Any, count: int, where: str, nullable: bool = False) -> list
     if value is None and nullable:
         return None
     if not isinstance(value, list) or len(value) != count:
-        raise SamplesError(
-            f"{where} must be a list of {count} numbers{' or null' if nullable else ''}, got {_short(value)}"
-        )
+        raise SamplesError(f"{where} must be a list of {count} numbers{' or null' if nullable else ''}, got {_short(value)}")
     return [_number(v, where) for v in value]
 
 
@@ -148,9 +146,7 @@ def _optional_text(value: Any, where: str, key: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > MAX_TEXT:
-        raise SamplesError(
-            f'{where}: "{key}" must be a string of at most {MAX_TEXT} characters or null, got {_short(value)}'
-        )
+        raise SamplesError(f'{where}: "{key}" must be a string of at most {MAX_TEXT} characters or null, got {_short(value)}')
     return value
 
 
@@ -166,8 +162,7 @@ def _calibration(value: Any, name: str) -> dict[str, Any] | None:
         raise SamplesError(f'{name}: "calibration" must be an object or null')
     where = f"{name}: calibration"
     checked = {
-        key: None if value.get(key) is None else _number(value.get(key), f"{where}.{key}")
-        for key in ("checkError", "rawError", "points")
+        key: None if value.get(key) is None else _number(value.get(key), f"{where}.{key}") for key in ("checkError", "rawError", "points")
     }
     return {"method": _optional_text(value.get("method"), where, "method"), **checked}
 

@@ -114,9 +114,7 @@ def _capture_all(url: str, widths: tuple[int, ...]) -> list[Capture]:
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
     except ImportError:
-        raise GazesiteError(
-            "--snapshot needs Playwright: pip install playwright (Chromium itself comes from /usr/bin/chromium)"
-        ) from None
+        raise GazesiteError("--snapshot needs Playwright: pip install playwright (Chromium itself comes from /usr/bin/chromium)") from None
     from gazesite import chromium as browser
 
     captures = []
@@ -194,9 +192,7 @@ def snapshot_site(pictures: list[Picture], label: str) -> SnapshotSite:
             parts.append({"src": name, "top": top, "height": min(TILE_HEIGHT, picture.height - top)})
         image = f"{folder}/page.webp"
         site.blobs[image] = encode_webp(picture.pixels)
-        site.pages.append(
-            {"id": page_id, "width": picture.width, "height": picture.height, "image": image, "tiles": parts}
-        )
+        site.pages.append({"id": page_id, "width": picture.width, "height": picture.height, "image": image, "tiles": parts})
         site.report.append(
             {
                 "id": page_id,

@@ -33,9 +33,7 @@ def target_kind(target: str) -> str:
     return "url"
 
 
-def study_problems(
-    target: str, snapshot: bool, widths: tuple[int, ...] | None, study: str | None, out: Path
-) -> list[str]:
+def study_problems(target: str, snapshot: bool, widths: tuple[int, ...] | None, study: str | None, out: Path) -> list[str]:
     """Problems of the study options (--snapshot, --widths, --study) and of a local --target; URL targets are checked by config."""
     problems = []
     kind = target_kind(target)
@@ -44,24 +42,16 @@ def study_problems(
     if widths is not None and not snapshot and kind == "url":
         problems.append("--widths sets the snapshot widths: give --snapshot as well")
     if kind != "url" and (snapshot or widths is not None):
-        what = (
-            "a folder is framed from the page's own origin"
-            if kind == "folder"
-            else "an image is shown at its own width"
-        )
+        what = "a folder is framed from the page's own origin" if kind == "folder" else "an image is shown at its own width"
         problems.append(f"--snapshot and --widths capture a URL; --target {target} is local ({what}): leave them out")
     if study is not None and not STUDY_NAME.fullmatch(study):
         problems.append(f"--study {study!r}: expected 1 to 64 letters, digits, '_' or '-'")
     if kind == "folder" and (problem := site_problem(Path(target), out)):
         problems.append(f"--target {target}: {problem}" if not problem.startswith("--") else problem)
     if kind == "image" and not Path(target).is_file():
-        problems.append(
-            f"--target {target}: no such image file (expected an http(s) URL, a site folder or a PNG/JPEG/WebP file)"
-        )
+        problems.append(f"--target {target}: no such image file (expected an http(s) URL, a site folder or a PNG/JPEG/WebP file)")
     elif kind == "image" and Path(target).suffix.lower() not in IMAGE_SUFFIXES:
-        problems.append(
-            f"--target {target}: expected an http(s) URL, a site folder or a PNG/JPEG/WebP image ({', '.join(IMAGE_SUFFIXES)})"
-        )
+        problems.append(f"--target {target}: expected an http(s) URL, a site folder or a PNG/JPEG/WebP image ({', '.join(IMAGE_SUFFIXES)})")
     return problems
 
 
@@ -97,9 +87,7 @@ def gather_study(target: str, snapshot: bool, widths: tuple[int, ...] | None, st
         copies = gather_site(folder)
         settings["site"] = {"base": f"{SITE_DIR}/", "start": f"{SITE_DIR}/{START_PAGE}"}
         report: dict[str, Any] = {"mode": mode, "study": study, "site_files": len(copies)}
-        return StudySite(
-            mode, folder_label(folder), f"{SITE_DIR}/{START_PAGE}", copies=copies, settings=settings, report=report
-        )
+        return StudySite(mode, folder_label(folder), f"{SITE_DIR}/{START_PAGE}", copies=copies, settings=settings, report=report)
     if target_kind(target) == "image":
         path = Path(target)
         try:

@@ -69,6 +69,7 @@ class PipelineSpec:
     eyes_margin_x: int = 12
     eyes_margin_y: int = 8
 
+
 PIPELINE = PipelineSpec()
 
 

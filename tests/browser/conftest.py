@@ -94,8 +94,6 @@ def build_site(tmp_path_factory: pytest.TempPathFactory, cli_env: dict[str, str]
     return build
 
 
-
-
 @pytest.fixture(scope="session")
 def serve_site() -> Iterator[Any]:
     """Return a function that serves a built folder; every server stops at the end."""
@@ -143,5 +141,3 @@ def launch_chromium(playwright_instance: Any) -> Iterator[Any]:
 def chromium(launch_chromium: Any) -> Any:
     """One Chromium with a fake camera (the default moving pattern) for tests that need no face video."""
     return launch_chromium(*browser.camera_args())
-
-

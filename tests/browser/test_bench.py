@@ -12,7 +12,9 @@ from gazesite.site.opencv_js import read_manifest
 
 def test_short_bench_run(tmp_path: Path, playwright_instance: Any) -> None:
     out = tmp_path / "bench.json"
-    report = run_bench(BenchConfig(frames=4, rounds=1, live_seconds=3, backends=("wasm", "cpu"), live_rounds=1, json_out=out), playwright_instance)
+    report = run_bench(
+        BenchConfig(frames=4, rounds=1, live_seconds=3, backends=("wasm", "cpu"), live_rounds=1, json_out=out), playwright_instance
+    )
     data = json.loads(out.read_text())
     for side in (data["python_ms"], data["browser_ms"]["wasm"], data["browser_ms"]["cpu"]):
         assert side["detection"] > 0 and side["inference"] > 0

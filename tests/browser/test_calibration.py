@@ -28,7 +28,6 @@ SCREEN = (1280, 800)
 PERSON_SEED = 2
 
 
-
 def held_out_frames() -> list[synthetic.SyntheticSample]:
     """The new person looking at 20 points no calibration dot sits on."""
     rng = np.random.default_rng(5)
@@ -96,7 +95,14 @@ def test_calibration_halves_the_error_of_a_new_person(points: int, chromium: Any
 
 
 def test_downloaded_dataset_fine_tunes_a_better_model(
-    chromium: Any, site_url: str, held_out: list, build_site: Any, serve_site: Any, target_server: Any, tmp_path: Path, cli_env: dict[str, str]
+    chromium: Any,
+    site_url: str,
+    held_out: list,
+    build_site: Any,
+    serve_site: Any,
+    target_server: Any,
+    tmp_path: Path,
+    cli_env: dict[str, str],
 ) -> None:
     # Record in the browser...
     page, _ = open_ready(chromium, site_url, accept_downloads=True)
@@ -113,14 +119,27 @@ def test_downloaded_dataset_fine_tunes_a_better_model(
 
     # ... train in Python ...
     model = tmp_path / "personal"
-    result = gazesite_cli("train", "--data", dataset, "--init", Path(__file__).parents[2] / "models" / "default", "--epochs", "40", "--out", model, env=cli_env)
+    result = gazesite_cli(
+        "train",
+        "--data",
+        dataset,
+        "--init",
+        Path(__file__).parents[2] / "models" / "default",
+        "--epochs",
+        "40",
+        "--out",
+        model,
+        env=cli_env,
+    )
     assert result.returncode == 0, result.stderr
 
     # ... rebuild, and run it in the browser.
     page, problems = open_ready(chromium, serve_site(build_site(target_server.url(), "--model", str(model))).url)
     page.evaluate("window.gazesite.stop()")
     tuned_error, _ = errors_on(page, held_out)
-    print(f"\nfine-tuned on {data['count']} browser crops: held-out error {default_error:.3f} -> {tuned_error:.3f} ({px(tuned_error):.0f} px)")
+    print(
+        f"\nfine-tuned on {data['count']} browser crops: held-out error {default_error:.3f} -> {tuned_error:.3f} ({px(tuned_error):.0f} px)"
+    )
     assert tuned_error < default_error
     problems.assert_none()
     page.context.close()
@@ -164,7 +183,10 @@ def test_calibration_ui_flow_survives_reload_and_resets(launch_chromium: Any, si
     exported = json.loads(Path(info.value.path()).read_text())["calibration"]
     summary = page.evaluate("window.gazesite.calibration")
     assert exported == {
-        "method": summary["method"], "checkError": summary["validation"]["error"], "rawError": summary["validation"]["rawError"], "points": summary["points"],
+        "method": summary["method"],
+        "checkError": summary["validation"]["error"],
+        "rawError": summary["validation"]["rawError"],
+        "points": summary["points"],
     }
 
     page.click("#calibration-reset")
@@ -254,8 +276,10 @@ def test_calibration_choice_matches_python(points: int, chromium: Any, site_url:
         assert mine["cvError"] == pytest.approx(theirs["cvError"], abs=1e-7), mine
     np.testing.assert_allclose(got["mapping"]["weights"], want["mapping"]["weights"], rtol=0, atol=1e-6)
     np.testing.assert_allclose(got["applied"], apply_mapping(want["mapping"], samples), rtol=0, atol=1e-6)
-    print(f"\ncalibration maths, {points} points: {want['method']} on both sides; max |weight difference| "
-          f"{np.abs(np.subtract(got['mapping']['weights'], want['mapping']['weights'])).max():.1e}")
+    print(
+        f"\ncalibration maths, {points} points: {want['method']} on both sides; max |weight difference| "
+        f"{np.abs(np.subtract(got['mapping']['weights'], want['mapping']['weights'])).max():.1e}"
+    )
     problems.assert_none()
 
 
@@ -341,8 +365,17 @@ def test_fine_tuning_matches_python(chromium: Any, site_url: str) -> None:
 
     page, problems = open_ready(chromium, site_url)
     page.evaluate("window.gazesite.stop()")
-    layers = [{"rows": k.shape[0], "cols": k.shape[1], "kernel": k.ravel().tolist(), "bias": b.tolist()} for k, b in zip(head.kernels, head.biases, strict=True)]
-    got = page.evaluate(FINETUNE_IN_PAGE, {"head": {"activation": head.activation, "layers": layers}, "samples": [{"trunk": t.tolist(), "target": list(y)} for t, y in zip(trunk, targets, strict=True)]})
+    layers = [
+        {"rows": k.shape[0], "cols": k.shape[1], "kernel": k.ravel().tolist(), "bias": b.tolist()}
+        for k, b in zip(head.kernels, head.biases, strict=True)
+    ]
+    got = page.evaluate(
+        FINETUNE_IN_PAGE,
+        {
+            "head": {"activation": head.activation, "layers": layers},
+            "samples": [{"trunk": t.tolist(), "target": list(y)} for t, y in zip(trunk, targets, strict=True)],
+        },
+    )
     page.context.close()
     difference = float(np.abs(np.array(got["predictions"]) - want).max())
     print(f"\nfine-tuning, {len(targets)} frames at {count} dots: max |prediction difference| page vs numpy {difference:.1e}")

@@ -16,8 +16,16 @@ MAP = """async ([point, metrics]) => {
 # A 1280x800 screen; a window at (100, 50) whose chrome adds 10 px on the
 # sides and bottom and 90 px on top (tabs and address bar).
 METRICS = {
-    "screenLeft": 0, "screenTop": 0, "screenWidth": 1280, "screenHeight": 800,
-    "windowX": 100, "windowY": 50, "outerWidth": 1020, "outerHeight": 700, "innerWidth": 1000, "innerHeight": 600,
+    "screenLeft": 0,
+    "screenTop": 0,
+    "screenWidth": 1280,
+    "screenHeight": 800,
+    "windowX": 100,
+    "windowY": 50,
+    "outerWidth": 1020,
+    "outerHeight": 700,
+    "innerWidth": 1000,
+    "innerHeight": 600,
 }
 
 

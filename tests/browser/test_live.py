@@ -16,7 +16,9 @@ from ..helpers.pages import watch
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, launch_chromium: Any, build_site: Any, serve_site: Any, target_server: Any) -> dict[str, Any]:
+def live(
+    tmp_path_factory: pytest.TempPathFactory, launch_chromium: Any, build_site: Any, serve_site: Any, target_server: Any
+) -> dict[str, Any]:
     video = face_video(tmp_path_factory.mktemp("camera") / "face.y4m")
     browser = launch_chromium(*camera_args(video))
     dist = build_site(target_server.url("/study"))

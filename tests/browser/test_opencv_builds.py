@@ -80,7 +80,11 @@ def test_lean_build_that_fails_to_start_shows_an_error(sites: dict[str, dict[str
     page.route(url, without_integrity)
     # What a lean build whose WebAssembly fails to compile leaves behind: a Promise that rejects once
     # compilation fails, here once the loader waits on it (it calls then()), as compilation is asynchronous.
-    page.route(url + opencv_file, lambda route: route.fulfill(content_type="text/javascript", body="""
+    page.route(
+        url + opencv_file,
+        lambda route: route.fulfill(
+            content_type="text/javascript",
+            body="""
         let fail;
         window.cv = new Promise((resolve, reject) => { fail = reject; });
         const then = window.cv.then.bind(window.cv);
@@ -88,7 +92,9 @@ def test_lean_build_that_fails_to_start_shows_an_error(sites: dict[str, dict[str
           setTimeout(() => fail(new Error('Aborted(CompileError: wasm validation error)')), 0);
           return then(...handlers);
         };
-    """))
+    """,
+        ),
+    )
     page.goto(url)
     wait_state(page, "error")
     status = page.locator("#status").inner_text()

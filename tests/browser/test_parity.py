@@ -89,8 +89,6 @@ def test_page_matches_python(backend: str, site: dict[str, Any], frames: list[tu
     page.context.close()
 
 
-
-
 def moving_sequence() -> list[np.ndarray]:
     """A person moving about, leaving the frame for a moment, then someone else."""
     from gazesite.data import synthetic

@@ -30,9 +30,7 @@ def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         rs.write(work / "a.json", rs.document(rs.SESSION_A, rs.a_then_b(), image="snapshots/1280.png")),
         rs.write(work / "b.json", rs.document(rs.SESSION_B, rs.a_then_b(300, 700), image="snapshots/1280.png", seed=9)),
     ]
-    (work / "aoi.json").write_text(
-        json.dumps({"aois": [{"name": "A", "rect": rs.AOI_A}, {"name": "B", "rect": rs.AOI_B}]})
-    )
+    (work / "aoi.json").write_text(json.dumps({"aois": [{"name": "A", "rect": rs.AOI_A}, {"name": "B", "rect": rs.AOI_B}]}))
     out = work / "report"
     result = gazesite_cli("report", *inputs, "--aoi", work / "aoi.json", "--pages", site, "--out", out)
     assert result.returncode == 0, result.stderr

@@ -35,8 +35,7 @@ TOLERANCE_PX = 20
 TALL_PAGE = (
     b"<!doctype html><html><head><title>Tall</title></head><body style='margin:0;font:20px sans-serif'>"
     + b"".join(
-        b"<section style='height:400px;border-top:4px solid #%02x3060'><h2>Section %d</h2></section>" % (i * 25, i)
-        for i in range(9)
+        b"<section style='height:400px;border-top:4px solid #%02x3060'><h2>Section %d</h2></section>" % (i * 25, i) for i in range(9)
     )
     # Lazy content: one more block appears once the page has been scrolled to its end (as infinite lists do).
     + b"<script>let added = false; addEventListener('scroll', () => { if (!added && scrollY + innerHeight >= document.body.scrollHeight - 10) {"
@@ -163,9 +162,7 @@ def assert_scroll_moves_doc_not_raw(page: Any, scrolled: str) -> tuple[list[dict
 
 
 @pytest.fixture(scope="module")
-def snapshot_site(
-    tmp_path_factory: pytest.TempPathFactory, cli_env: dict[str, str], denying_target: DenyingTarget
-) -> dict[str, Any]:
+def snapshot_site(tmp_path_factory: pytest.TempPathFactory, cli_env: dict[str, str], denying_target: DenyingTarget) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("snapshot") / "dist"
     earlier = len(denying_target.requests)
     log = build(out, denying_target.url, "--snapshot", "--widths", "1280,1920", "--study", "pilot-1", env=cli_env)
@@ -186,17 +183,11 @@ def test_snapshot_build_reports_and_records_the_capture(snapshot_site: dict[str,
     assert study["mode"] == "snapshot" and study["study"] == "pilot-1" and study["warnings"] == []
     assert [s["width"] for s in study["snapshots"]] == [1280, 1920]
     for shot in study["snapshots"]:
-        assert (
-            shot["height"] == shot["full_height"] == EAGER_HEIGHT + LAZY_HEIGHT and not shot["cropped"]
-        )  # scrolled through
-        assert (
-            f"snapshot-{shot['width']}: {shot['width']}x{shot['height']} px" in log
-        )  # widths, heights, bytes in the output
+        assert shot["height"] == shot["full_height"] == EAGER_HEIGHT + LAZY_HEIGHT and not shot["cropped"]  # scrolled through
+        assert f"snapshot-{shot['width']}: {shot['width']}x{shot['height']} px" in log  # widths, heights, bytes in the output
         assert (out / f"snapshot/{shot['width']}/page.webp").is_file()
     assert " MB in tiles" in log
-    csp = html.unescape(
-        (out / "index.html").read_text().split('http-equiv="Content-Security-Policy" content="')[1].split('"')[0]
-    )
+    csp = html.unescape((out / "index.html").read_text().split('http-equiv="Content-Security-Policy" content="')[1].split('"')[0])
     assert "frame-src 'none'" in csp and "127.0.0.1" not in csp
     assert [r for r in snapshot_site["requests_at_build"] if r != "/favicon.ico"] == [
         "/tall",
@@ -225,9 +216,7 @@ def test_snapshot_scroll_moves_doc_not_raw(
     painted_before = painted_rows(page)
     page.mouse.move(500, 300)  # over the content, not the panel
     page.mouse.wheel(0, -shift)
-    page.wait_for_function(
-        f"Math.abs(document.querySelector('#snapshot').scrollTop - {WHEEL_PX - shift}) < 1", timeout=10_000
-    )
+    page.wait_for_function(f"Math.abs(document.querySelector('#snapshot').scrollTop - {WHEEL_PX - shift}) < 1", timeout=10_000)
     page.wait_for_timeout(300)
     assert abs(painted_rows(page) - painted_before - shift) <= 10
     page.evaluate("window.gazesite.start()")
@@ -239,9 +228,7 @@ def test_snapshot_scroll_moves_doc_not_raw(
     raw_json = json.loads(Path(info.value.path()).read_text())
     assert raw_json["version"] == 2 and raw_json["mode"] == "snapshot" and raw_json["study"] == "pilot-1"
     height = json.loads((snapshot_site["out"] / "build.json").read_text())["study"]["snapshots"][0]["height"]
-    assert raw_json["pages"] == [
-        {"id": "snapshot-1280", "width": 1280, "height": height, "image": "snapshot/1280/page.webp"}
-    ]
+    assert raw_json["pages"] == [{"id": "snapshot-1280", "width": 1280, "height": height, "image": "snapshot/1280/page.webp"}]
     assert len(raw_json["session"]) >= 16 and raw_json["screen"][0] > 0
     with page.expect_download() as info:
         page.click("#download-csv")
@@ -270,9 +257,7 @@ def test_snapshot_scroll_moves_doc_not_raw(
 # ---------------------------------------------------------------- an image target
 
 
-def test_image_target_builds_and_runs_the_same_way(
-    tmp_path: Path, cli_env: dict[str, str], still_face: Any, serve_site: Any
-) -> None:
+def test_image_target_builds_and_runs_the_same_way(tmp_path: Path, cli_env: dict[str, str], still_face: Any, serve_site: Any) -> None:
     import cv2
 
     mock = np.full((5000, 1280, 3), 250, np.uint8)
@@ -290,10 +275,7 @@ def test_image_target_builds_and_runs_the_same_way(
     assert_scroll_moves_doc_not_raw(page, "document.querySelector('#snapshot').scrollTop")
     page.mouse.wheel(0, 3000)
     page.wait_for_function("document.querySelector('#mode').dataset.problem === 'true'", timeout=10_000)
-    assert (
-        "tile-02.webp" in page.locator("#mode").inner_text()
-        and "could not be loaded" in page.locator("#mode").inner_text()
-    )
+    assert "tile-02.webp" in page.locator("#mode").inner_text() and "could not be loaded" in page.locator("#mode").inner_text()
     assert [e for e in problems.errors if "404" not in e] == []  # the missing tile's 404 only
 
 
@@ -303,9 +285,7 @@ def test_image_target_builds_and_runs_the_same_way(
 def write_local_site(folder: Path) -> Path:
     """Two pages: a tall home page with a link to a second page."""
     folder.mkdir()
-    sections = "".join(
-        f"<section id='part-{chr(97 + i)}' style='height:500px'><p>Part {i}</p></section>" for i in range(8)
-    )
+    sections = "".join(f"<section id='part-{chr(97 + i)}' style='height:500px'><p>Part {i}</p></section>" for i in range(8))
     (folder / "index.html").write_text(
         "<!doctype html><html><head><title>Home</title></head><body style='margin:0;font:20px sans-serif'>"
         f"<main style='min-height:4000px'>{sections}</main><a id='about' href='about.html'>About</a></body></html>"
@@ -344,9 +324,7 @@ def test_same_origin_site_reads_scroll_location_and_element(
         page.click("#download-json")
     exported = json.loads(Path(info.value.path()).read_text())
     assert exported["mode"] == "same-origin" and exported["study"] == "own-site"
-    assert [p["id"] for p in exported["pages"]] == ["/index.html", "/about.html"] and all(
-        p["image"] is None for p in exported["pages"]
-    )
+    assert [p["id"] for p in exported["pages"]] == ["/index.html", "/about.html"] and all(p["image"] is None for p in exported["pages"])
     own = urlsplit(page.url).netloc
     assert {urlsplit(url).netloc for url in requests if url.startswith("http")} == {own}
     problems.assert_none()

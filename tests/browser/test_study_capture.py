@@ -63,6 +63,4 @@ def test_a_target_that_never_answers_fails_in_one_line_within_the_bound(monkeypa
         assert time.monotonic() - began < 20
     finally:
         server.close()
-    assert (
-        info.value.message.startswith(f"--target {server.url}: the snapshot failed") and "\n" not in info.value.message
-    )
+    assert info.value.message.startswith(f"--target {server.url}: the snapshot failed") and "\n" not in info.value.message

@@ -89,7 +89,9 @@ def assert_framed(page: Any, target: RecordingTarget, path: str) -> str:
     return host
 
 
-def test_a_target_that_redirects_to_another_origin_is_framed(chromium: Any, build_site: Any, serve_site: Any, target: RecordingTarget) -> None:
+def test_a_target_that_redirects_to_another_origin_is_framed(
+    chromium: Any, build_site: Any, serve_site: Any, target: RecordingTarget
+) -> None:
     dist = build_site(f"http://127.0.0.1:{target.port}/start")  # the build's probe follows the redirect
     target.requests.clear()
     page, problems = open_site(chromium, serve_site(dist).url)

@@ -89,7 +89,9 @@ def custom_regularizer_h5(path: Path) -> Path:
 def lambda_h5(path: Path) -> Path:
     """A model with a Lambda layer (Python code inside)."""
     keras = import_keras()
-    model = keras.Sequential([keras.Input(shape=(50, 50, 1)), keras.layers.Lambda(lambda x: x * 2.0), keras.layers.Flatten(), keras.layers.Dense(2)])
+    model = keras.Sequential(
+        [keras.Input(shape=(50, 50, 1)), keras.layers.Lambda(lambda x: x * 2.0), keras.layers.Flatten(), keras.layers.Dense(2)]
+    )
     model.save(path)
     return path
 

@@ -102,11 +102,7 @@ def document(
         }
         for (t, _, _), (sx, sy), (rx, ry) in zip(logged, smoothed, raw, strict=True)
     ]
-    calibration = (
-        None
-        if calibration_error is None
-        else {"method": "ridge", "checkError": calibration_error, "rawError": 0.2, "points": 9}
-    )
+    calibration = None if calibration_error is None else {"method": "ridge", "checkError": calibration_error, "rawError": 0.2, "points": 9}
     return {
         "format": "gazesite-samples",
         "version": 2,
@@ -126,8 +122,7 @@ def document(
 def to_csv(doc: dict[str, Any]) -> str:
     """The same samples as the page's v2 CSV."""
     columns = (
-        "t,x,y,viewport_width,viewport_height,face_x,face_y,face_w,face_h,scroll_x,scroll_y,dpr,source,"
-        "raw_x,raw_y,doc_x,doc_y,page,element"
+        "t,x,y,viewport_width,viewport_height,face_x,face_y,face_w,face_h,scroll_x,scroll_y,dpr,source,raw_x,raw_y,doc_x,doc_y,page,element"
     )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")

@@ -36,8 +36,18 @@ describe('SampleLog', () => {
     samples.add({ x: 100.04, y: 200.06, raw: [90.01, 210.04], face: [1, 2, 3, 4], source: 'calibrated' }, 1012.345);
     assert.deepEqual(samples.samples, [
       {
-        t: 12.3, x: 100, y: 200.1, viewport: [1280, 720], scroll: [0, 1000], dpr: 2, face: [1, 2, 3, 4], source: 'calibrated',
-        raw: [90, 210], doc: [100, 1200.1], page: '/about.html', element: 'main > p:nth-of-type(2)',
+        t: 12.3,
+        x: 100,
+        y: 200.1,
+        viewport: [1280, 720],
+        scroll: [0, 1000],
+        dpr: 2,
+        face: [1, 2, 3, 4],
+        source: 'calibrated',
+        raw: [90, 210],
+        doc: [100, 1200.1],
+        page: '/about.html',
+        element: 'main > p:nth-of-type(2)',
       },
     ]);
   });

@@ -14,7 +14,16 @@
 import { eyeFeatures, eyeReference } from './eyes.js';
 import { applyHead, decodeHead, headProblem } from './finetune.js';
 import {
-  centeredKernel, fitKernelRidge, fitRidge, groupByTarget, kernelRidgeCV, kernelScale, meanError, predictRow, standardize, standardizeRow,
+  centeredKernel,
+  fitKernelRidge,
+  fitRidge,
+  groupByTarget,
+  kernelRidgeCV,
+  kernelScale,
+  meanError,
+  predictRow,
+  standardize,
+  standardizeRow,
 } from './ridge.js';
 
 /** The mapping methods a stored calibration may name. */
@@ -49,7 +58,11 @@ function penalties(method, lambda, width, settings) {
  * computed once per calibration: {reference: Uint8Array, rows: Float64Array[]}.
  */
 export function eyeInputs(samples, context) {
-  const reference = eyeReference(samples.map((s) => s.eyes), context.layout, context.settings);
+  const reference = eyeReference(
+    samples.map((s) => s.eyes),
+    context.layout,
+    context.settings,
+  );
   return { reference, rows: samples.map((s) => eyeFeatures(s.eyes, reference, context.layout, context.settings)) };
 }
 
@@ -124,7 +137,9 @@ function crossValidatePrimal(candidate, samples, groups, count, { settings }) {
         groups.forEach((group, i) => (group === fold ? test : train).push(i));
         const stats = standardize(train.map((i) => rows[i]));
         const W = fitRidge(
-          train.map((i) => standardizeRow(rows[i], stats)), train.map((i) => targets[i]), penalties(candidate.method, lambda, rows[0].length, settings),
+          train.map((i) => standardizeRow(rows[i], stats)),
+          train.map((i) => targets[i]),
+          penalties(candidate.method, lambda, rows[0].length, settings),
         );
         for (const i of test) predictions[i] = predictRow(W, standardizeRow(rows[i], stats));
       }
@@ -159,7 +174,11 @@ export function fitMapping(method, lambda, weight, samples, context, eyes = null
   if (method === 'affine' || method === 'features') {
     const rows = samples.map((s) => modelRow(method, s));
     const stats = standardize(rows);
-    const weights = fitRidge(rows.map((row) => standardizeRow(row, stats)), targets, penalties(method, lambda, rows[0].length, context.settings));
+    const weights = fitRidge(
+      rows.map((row) => standardizeRow(row, stats)),
+      targets,
+      penalties(method, lambda, rows[0].length, context.settings),
+    );
     const blocks = [{ input: method === 'affine' ? 'gaze' : 'model', mean: stats.mean, scale: stats.scale, weight: 1 }];
     return { method, lambda, weight, blocks, weights };
   }
@@ -218,7 +237,10 @@ export function chooseCalibration(samples, context, extra = []) {
     method: best.method,
     lambda: best.lambda,
     weight: best.weight ?? null,
-    fitError: meanError(samples.map((s) => applyMapping(mapping, s, context)), targets),
+    fitError: meanError(
+      samples.map((s) => applyMapping(mapping, s, context)),
+      targets,
+    ),
     cvError: best.cvError,
     samples: samples.length,
     points,
@@ -247,7 +269,10 @@ export function fitCalibration(samples, screen, context, extra = []) {
       weight: choice.weight,
       fitError: choice.fitError,
       cvError: choice.cvError,
-      rawError: meanError(samples.map((s) => s.gaze), targets),
+      rawError: meanError(
+        samples.map((s) => s.gaze),
+        targets,
+      ),
       cvErrorPx: meanError(choice.cvPredictions, targets, [screen.width, screen.height]),
       screen: { width: screen.width, height: screen.height },
       created: new Date().toISOString(),
@@ -277,7 +302,6 @@ export function validateMapping(mapping, samples, screen, context) {
   };
 }
 
-
 /**
  * Why a mapping (say, one read back from storage) cannot be applied to this
  * model's frames, or null when it can: its method, every block's input,
@@ -299,8 +323,11 @@ export function mappingProblem(mapping, widths) {
     if (!(Number.isFinite(block.weight) && block.weight >= 0)) return `block ${block.input} has weight ${block.weight}`;
     if (block.input === 'eyes') {
       const pixels = widths.eyeReference;
-      if (!Array.isArray(block.reference) || block.reference.length !== pixels
-        || !block.reference.every((value) => Number.isInteger(value) && value >= 0 && value <= 255)) {
+      if (
+        !Array.isArray(block.reference) ||
+        block.reference.length !== pixels ||
+        !block.reference.every((value) => Number.isInteger(value) && value >= 0 && value <= 255)
+      ) {
         return `block eyes needs a reference of ${pixels} grey levels`;
       }
     } else {

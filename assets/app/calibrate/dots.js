@@ -23,8 +23,5 @@ const PERIOD_Y = 7500;
 /** The moving recording dot at `ms` after it starts: [x, y], starting at the centre; `margin` keeps it off the edges. */
 export function recordingPath(ms, margin) {
   const amplitude = 0.5 - margin;
-  return [
-    0.5 + amplitude * Math.sin((2 * Math.PI * ms) / PERIOD_X),
-    0.5 + amplitude * Math.sin((2 * Math.PI * ms) / PERIOD_Y),
-  ];
+  return [0.5 + amplitude * Math.sin((2 * Math.PI * ms) / PERIOD_X), 0.5 + amplitude * Math.sin((2 * Math.PI * ms) / PERIOD_Y)];
 }

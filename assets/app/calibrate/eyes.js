@@ -218,12 +218,18 @@ function crop(band, layout, dx, dy) {
 /** The person's mean band (Uint8Array, width x height): the centres, then `referenceRounds` of registering every band to the mean. */
 export function eyeReference(bands, layout, settings) {
   const size = layout.width * layout.height;
-  let mean = meanWindow(bands.map((band) => crop(band, layout, 0, 0)), size);
+  let mean = meanWindow(
+    bands.map((band) => crop(band, layout, 0, 0)),
+    size,
+  );
   for (let round = 0; round < settings.referenceRounds; round += 1) {
-    mean = meanWindow(bands.map((band) => {
-      const { dx, dy } = integerShift(band, mean, layout, settings);
-      return crop(band, layout, dx, dy);
-    }), size);
+    mean = meanWindow(
+      bands.map((band) => {
+        const { dx, dy } = integerShift(band, mean, layout, settings);
+        return crop(band, layout, dx, dy);
+      }),
+      size,
+    );
   }
   return mean;
 }

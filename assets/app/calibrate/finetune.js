@@ -56,9 +56,7 @@ export function applyHead(head, trunk) {
 
 // Fit the head on rows of trunk activations (a tensor2d) and targets; returns a plain head.
 function train(tf, head, trunk, targets, settings) {
-  const start = head.layers.map((layer) => [
-    tf.tensor2d(layer.kernel, [layer.rows, layer.cols]), tf.tensor1d(layer.bias),
-  ]);
+  const start = head.layers.map((layer) => [tf.tensor2d(layer.kernel, [layer.rows, layer.cols]), tf.tensor1d(layer.bias)]);
   const weights = start.map(([kernel, bias]) => [tf.variable(kernel), tf.variable(bias)]);
   const optimizer = tf.train.adam(settings.learningRate);
   const activate = { linear: (x) => x, relu: tf.relu, tanh: tf.tanh, sigmoid: tf.sigmoid }[head.activation];
@@ -125,7 +123,10 @@ export async function finetuneCandidate(tf, head, samples, settings, onProgress 
   };
   const predictions = new Array(samples.length);
   for (let fold = 0; fold < count; fold += 1) {
-    const fitted = await fitOn(kept.flatMap((indices, group) => (group === fold ? [] : indices)), fold);
+    const fitted = await fitOn(
+      kept.flatMap((indices, group) => (group === fold ? [] : indices)),
+      fold,
+    );
     groups.forEach((group, i) => {
       if (group === fold) predictions[i] = applyHead(fitted, samples[i].trunk);
     });
@@ -154,7 +155,12 @@ export function encodeHead(head) {
 export function decodeHead(encoded) {
   return {
     activation: encoded.activation,
-    layers: encoded.layers.map(({ kernel, bias, rows, cols }) => ({ rows, cols, kernel: fromBase64(kernel, rows * cols), bias: Float32Array.from(bias) })),
+    layers: encoded.layers.map(({ kernel, bias, rows, cols }) => ({
+      rows,
+      cols,
+      kernel: fromBase64(kernel, rows * cols),
+      bias: Float32Array.from(bias),
+    })),
   };
 }
 
@@ -179,7 +185,13 @@ export function headProblem(encoded, widths) {
     const head = decodeHead(encoded);
     if (!(head.activation in ACTIVATIONS)) return `unknown activation ${JSON.stringify(head.activation)}`;
     const [first, second] = head.layers;
-    if (head.layers.length !== 2 || first.rows !== widths.trunk || first.cols !== widths.features || second.rows !== widths.features || second.cols !== 2) {
+    if (
+      head.layers.length !== 2 ||
+      first.rows !== widths.trunk ||
+      first.cols !== widths.features ||
+      second.rows !== widths.features ||
+      second.cols !== 2
+    ) {
       return 'the fine-tuned head does not fit this model';
     }
     const finite = (values) => values.every(Number.isFinite);

@@ -12,8 +12,9 @@ import { recordingPath, shuffled } from './dots.js';
 const NO_FACE_GRACE_MS = 4000;
 
 /** Defines the error figures; shown as hover text on every figure. */
-export const ERROR_DEFINITION = 'Mean Euclidean distance between each dot and the gaze estimated on the frames taken while it was shown. '
-  + 'px: screen pixels. % of the screen: the same distance in fractions of the screen width and height, times 100.';
+export const ERROR_DEFINITION =
+  'Mean Euclidean distance between each dot and the gaze estimated on the frames taken while it was shown. ' +
+  'px: screen pixels. % of the screen: the same distance in fractions of the screen width and height, times 100.';
 
 /** The screen size (CSS px) that turns screen fractions into px. */
 export function screenSize() {
@@ -27,11 +28,12 @@ export function formatError(fraction, px) {
 }
 
 const METHOD_NAMES = {
-  affine: () => 'an affine correction of the model\'s output',
+  affine: () => "an affine correction of the model's output",
   features: ({ lambda }) => `a ridge regression on the model's features (λ = ${lambda})`,
   eyes: ({ lambda }) => `a ridge regression on your eye region (λ = ${lambda} of its scale)`,
-  'eyes+features': ({ lambda, weight }) => `a ridge regression on your eye region and the model's features (share ${weight}, λ = ${lambda})`,
-  finetune: () => 'the model\'s last layers fine-tuned on your frames',
+  'eyes+features': ({ lambda, weight }) =>
+    `a ridge regression on your eye region and the model's features (share ${weight}, λ = ${lambda})`,
+  finetune: () => "the model's last layers fine-tuned on your frames",
 };
 
 function describeMethod(summary) {
@@ -88,8 +90,7 @@ export class Calibrator {
     const targets = new Set(frames.map(({ target }) => `${target[0]},${target[1]}`));
     const { minTargets } = this.context.settings;
     if (targets.size < minTargets) {
-      throw new Error(`calibration needs frames with a face at ${minTargets} or more distinct targets; `
-        + `got ${targets.size}${context}`);
+      throw new Error(`calibration needs frames with a face at ${minTargets} or more distinct targets; ` + `got ${targets.size}${context}`);
     }
     const extra = [];
     const began = performance.now();
@@ -310,22 +311,25 @@ function describeCalibration(calibration, problem, poorError) {
   }
   const { summary } = calibration;
   const check = summary.validation;
-  const lines = check.samples > 0
-    ? [
-      { text: `Mean error on ${check.points} check points: ${formatError(check.error, check.errorPx)}.`, title: ERROR_DEFINITION },
-      { text: `Before calibration (the model alone): ${formatError(check.rawError, check.rawErrorPx)}.`, title: ERROR_DEFINITION },
-    ]
-    : [{ text: 'No face was seen at the check points, so the accuracy could not be measured.' }];
+  const lines =
+    check.samples > 0
+      ? [
+          { text: `Mean error on ${check.points} check points: ${formatError(check.error, check.errorPx)}.`, title: ERROR_DEFINITION },
+          { text: `Before calibration (the model alone): ${formatError(check.rawError, check.rawErrorPx)}.`, title: ERROR_DEFINITION },
+        ]
+      : [{ text: 'No face was seen at the check points, so the accuracy could not be measured.' }];
   lines.push({
-    text: `Fitted on ${summary.points} points (${summary.samples} frames) with ${describeMethod(summary)}: `
-      + `the best of the candidates in leave-one-point-out cross-validation, at ${formatError(summary.cvError, summary.cvErrorPx)}.`,
+    text:
+      `Fitted on ${summary.points} points (${summary.samples} frames) with ${describeMethod(summary)}: ` +
+      `the best of the candidates in leave-one-point-out cross-validation, at ${formatError(summary.cvError, summary.cvErrorPx)}.`,
     title: ERROR_DEFINITION,
   });
   const poor = check.samples > 0 && check.error > poorError;
   if (poor) {
     lines.unshift({
-      text: `The check error is above ${(poorError * 100).toFixed(0)}% of the screen: gaze points will land far from where you look. `
-        + 'Redo, with your head still, your face well lit and each dot followed with your eyes.',
+      text:
+        `The check error is above ${(poorError * 100).toFixed(0)}% of the screen: gaze points will land far from where you look. ` +
+        'Redo, with your head still, your face well lit and each dot followed with your eyes.',
       warning: true,
     });
   }
@@ -341,8 +345,12 @@ function describeCalibration(calibration, problem, poorError) {
 
 // The result screen of a recording.
 function describeRecording(kept, seen, seconds) {
-  const lines = kept > 0
-    ? [{ text: `Recorded ${kept} frames with a face (of ${seen}) in ${seconds} s.` }, { text: 'Keep them for the dataset download, or record again.' }]
-    : [{ text: `No face was seen in ${seen} frames: face the camera and record again.` }];
+  const lines =
+    kept > 0
+      ? [
+          { text: `Recorded ${kept} frames with a face (of ${seen}) in ${seconds} s.` },
+          { text: 'Keep them for the dataset download, or record again.' },
+        ]
+      : [{ text: `No face was seen in ${seen} frames: face the camera and record again.` }];
   return { title: 'Recording done', lines, acceptLabel: 'Keep', redoLabel: 'Record again', canAccept: kept > 0 };
 }

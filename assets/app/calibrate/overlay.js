@@ -149,13 +149,15 @@ export class CalibrationOverlay {
     this.hideDot();
     this.say('');
     this.resultTitle.textContent = title;
-    this.figures.replaceChildren(...lines.map((line) => {
-      const paragraph = this.doc.createElement('p');
-      paragraph.textContent = line.text;
-      if (line.title) paragraph.title = line.title;
-      if (line.warning) paragraph.className = 'calibration-warning';
-      return paragraph;
-    }));
+    this.figures.replaceChildren(
+      ...lines.map((line) => {
+        const paragraph = this.doc.createElement('p');
+        paragraph.textContent = line.text;
+        if (line.title) paragraph.title = line.title;
+        if (line.warning) paragraph.className = 'calibration-warning';
+        return paragraph;
+      }),
+    );
     this.accept.textContent = acceptLabel;
     this.redo.textContent = redoLabel;
     this.accept.disabled = !canAccept;

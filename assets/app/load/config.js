@@ -1,6 +1,5 @@
 // The page settings: the build's JSON config plus the one URL override (?backend=).
 
-
 /** Read the settings the build embedded in #gazesite-config. */
 export function readConfig(doc = document) {
   const element = doc.getElementById('gazesite-config');

@@ -65,7 +65,10 @@ export async function loadModel(tf, url, pipeline) {
     const response = await fetch(input, init);
     if (!response.ok) {
       const where = new URL(input, document.baseURI).href;
-      throw new StateError('model-missing', `The gaze model could not be loaded: ${where} answered ${response.status} ${response.statusText}`.trim());
+      throw new StateError(
+        'model-missing',
+        `The gaze model could not be loaded: ${where} answered ${response.status} ${response.statusText}`.trim(),
+      );
     }
     return response;
   };
@@ -80,7 +83,10 @@ export async function loadModel(tf, url, pipeline) {
   const size = pipeline.crop_size;
   if (height !== size || width !== size || channels !== pipeline.channels) {
     model.dispose();
-    throw new StateError('model-missing', `The gaze model at ${absolute} takes ${height}x${width}x${channels} inputs, but the pipeline makes ${size}x${size}x${pipeline.channels} inputs`);
+    throw new StateError(
+      'model-missing',
+      `The gaze model at ${absolute} takes ${height}x${width}x${channels} inputs, but the pipeline makes ${size}x${size}x${pipeline.channels} inputs`,
+    );
   }
   return model;
 }
@@ -96,7 +102,8 @@ export function openCvRuntime(cv) {
   if (cv instanceof Promise) {
     return cv.then(
       (module) => {
-        if (typeof module?.Mat !== 'function') throw new StateError('error', 'OpenCV.js started without cv.Mat: check the vendor/ files of the site');
+        if (typeof module?.Mat !== 'function')
+          throw new StateError('error', 'OpenCV.js started without cv.Mat: check the vendor/ files of the site');
         return module;
       },
       (what) => {

@@ -67,7 +67,7 @@ export class SampleLog {
       calibration: summary && {
         method: summary.method ?? null,
         checkError: summary.validation?.samples > 0 ? summary.validation.error : null,
-        rawError: summary.validation?.samples > 0 ? summary.validation.rawError : summary.rawError ?? null,
+        rawError: summary.validation?.samples > 0 ? summary.validation.rawError : (summary.rawError ?? null),
         points: summary.points ?? null,
       },
       pages: ids.map((id) => this.view.pageInfo(id)).filter((page) => page !== null),
@@ -77,10 +77,11 @@ export class SampleLog {
 
   /** The samples as CSV, one row per sample. */
   toCSV() {
-    const rows = this.samples.map((s) => [
-      s.t, s.x, s.y, ...s.viewport, ...s.face, ...s.scroll, s.dpr, s.source,
-      ...s.raw, ...(s.doc ?? [null, null]), s.page, s.element,
-    ].map(cell).join(','));
+    const rows = this.samples.map((s) =>
+      [s.t, s.x, s.y, ...s.viewport, ...s.face, ...s.scroll, s.dpr, s.source, ...s.raw, ...(s.doc ?? [null, null]), s.page, s.element]
+        .map(cell)
+        .join(','),
+    );
     // The columns come from the build (gazesite.study.CSV_V2); each row writes them in that order.
     return [this.format.columns.join(','), ...rows].join('\n') + '\n';
   }

@@ -30,9 +30,10 @@ export class Camera {
     this.stream = null;
     // willReadFrequently keeps the canvas in CPU memory: getImageData every
     // frame is then a copy, not a GPU readback.
-    this.canvas = typeof OffscreenCanvas === 'function'
-      ? new OffscreenCanvas(width, height)
-      : Object.assign(document.createElement('canvas'), { width, height });
+    this.canvas =
+      typeof OffscreenCanvas === 'function'
+        ? new OffscreenCanvas(width, height)
+        : Object.assign(document.createElement('canvas'), { width, height });
     this.context = this.canvas.getContext('2d', { willReadFrequently: true });
   }
 
@@ -40,9 +41,12 @@ export class Camera {
   async open() {
     const media = navigator.mediaDevices;
     if (!media?.getUserMedia) {
-      throw new StateError('no-camera', window.isSecureContext
-        ? 'This browser offers no camera access.'
-        : 'The camera needs a secure page: open the site over https:// or http://localhost.');
+      throw new StateError(
+        'no-camera',
+        window.isSecureContext
+          ? 'This browser offers no camera access.'
+          : 'The camera needs a secure page: open the site over https:// or http://localhost.',
+      );
     }
     // "ideal" rather than exact sizes: a camera without 320x240 still starts,
     // and grab() scales its frames to the pipeline's size.
@@ -103,8 +107,14 @@ export class Camera {
     const sourceHeight = height / scale;
     this.context.drawImage(
       video,
-      (video.videoWidth - sourceWidth) / 2, (video.videoHeight - sourceHeight) / 2, sourceWidth, sourceHeight,
-      0, 0, width, height,
+      (video.videoWidth - sourceWidth) / 2,
+      (video.videoHeight - sourceHeight) / 2,
+      sourceWidth,
+      sourceHeight,
+      0,
+      0,
+      width,
+      height,
     );
     return this.context.getImageData(0, 0, width, height);
   }

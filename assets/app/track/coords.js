@@ -10,8 +10,8 @@ export function windowMetrics(win = window) {
   // availLeft would wrongly include a docked task bar, so it is not used.
   const extended = screen.isExtended === true;
   return {
-    screenLeft: extended ? screen.availLeft ?? 0 : 0,
-    screenTop: extended ? screen.availTop ?? 0 : 0,
+    screenLeft: extended ? (screen.availLeft ?? 0) : 0,
+    screenTop: extended ? (screen.availTop ?? 0) : 0,
     screenWidth: screen.width,
     screenHeight: screen.height,
     windowX: win.screenX,

@@ -60,7 +60,13 @@ export function withFeatures(tf, model) {
   if (!penultimate) return { model, outputs: ['gaze'] };
   const dense = penultimate.getClassName() === 'Dense' && layers[layers.length - 1].getClassName() === 'Dense';
   const attempts = dense
-    ? [[['trunk', penultimate.input], ['features', penultimate.output]], [['features', penultimate.output]]]
+    ? [
+        [
+          ['trunk', penultimate.input],
+          ['features', penultimate.output],
+        ],
+        [['features', penultimate.output]],
+      ]
     : [[['features', penultimate.output]]];
   for (const extra of attempts) {
     try {
@@ -173,7 +179,13 @@ export class FramePipeline {
     const part = region === null ? this.gray : this.gray.roi(new cv.Rect(...region));
     try {
       this.cascade.detectMultiScale(
-        part, this.faces, spec.scale_factor, spec.min_neighbors, spec.detect_flags, new cv.Size(low, low), new cv.Size(high, high),
+        part,
+        this.faces,
+        spec.scale_factor,
+        spec.min_neighbors,
+        spec.detect_flags,
+        new cv.Size(low, low),
+        new cv.Size(high, high),
       );
     } finally {
       if (part !== this.gray) part.delete();

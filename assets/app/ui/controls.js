@@ -12,9 +12,18 @@ function bindButtons(doc, ids, handlers) {
 
 /** Wire the toolbar buttons to handlers: {start, stop, clear, json, csv, png}. */
 export function bindControls(doc, handlers) {
-  const buttons = bindButtons(doc, {
-    start: 'start', stop: 'stop', clear: 'clear', json: 'download-json', csv: 'download-csv', png: 'download-png',
-  }, handlers);
+  const buttons = bindButtons(
+    doc,
+    {
+      start: 'start',
+      stop: 'stop',
+      clear: 'clear',
+      json: 'download-json',
+      csv: 'download-csv',
+      png: 'download-png',
+    },
+    handlers,
+  );
   return {
     /** Enable Start or Stop to match the camera state; nothing starts before the pipeline has loaded. */
     update(state, loaded) {
@@ -33,9 +42,16 @@ export function bindControls(doc, handlers) {
  * once something is kept (its label counts the crops).
  */
 export function bindCalibrationControls(doc, handlers) {
-  const buttons = bindButtons(doc, {
-    calibrate: 'calibrate', record: 'record', reset: 'calibration-reset', dataset: 'download-dataset',
-  }, handlers);
+  const buttons = bindButtons(
+    doc,
+    {
+      calibrate: 'calibrate',
+      record: 'record',
+      reset: 'calibration-reset',
+      dataset: 'download-dataset',
+    },
+    handlers,
+  );
   return {
     update({ loaded, busy, calibrated, kept }) {
       buttons.calibrate.disabled = !loaded || busy;
@@ -43,9 +59,10 @@ export function bindCalibrationControls(doc, handlers) {
       buttons.reset.disabled = !calibrated || busy;
       buttons.dataset.disabled = kept === 0 || busy;
       buttons.dataset.textContent = kept === 0 ? 'Dataset' : `Dataset (${kept})`;
-      buttons.dataset.title = kept === 0
-        ? 'Nothing kept yet: calibrate or record to collect face crops with their targets'
-        : `Download the ${kept} face crops kept from calibration and recording, with their targets (gazesite-dataset JSON)`;
+      buttons.dataset.title =
+        kept === 0
+          ? 'Nothing kept yet: calibrate or record to collect face crops with their targets'
+          : `Download the ${kept} face crops kept from calibration and recording, with their targets (gazesite-dataset JSON)`;
     },
   };
 }

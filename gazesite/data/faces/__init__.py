@@ -191,7 +191,9 @@ def unseen_people(renderer_name: str, count: int) -> list[Any]:
     raise RuntimeError(f"fewer than {count} of {count + MAX_SKIPPED} held-out {renderer_name} people have a face the cascade finds")
 
 
-def person_frames(renderer: Renderer | str, person: Any, targets: Sequence[tuple[float, float]], per_target: int, seed: int) -> list[SyntheticSample]:
+def person_frames(
+    renderer: Renderer | str, person: Any, targets: Sequence[tuple[float, float]], per_target: int, seed: int
+) -> list[SyntheticSample]:
     """Frames of one person looking at each target ``per_target`` times, with small head movements between frames."""
     import numpy as np
 

@@ -286,7 +286,10 @@ def random_rig(rng: np.random.Generator, ranges: RigRanges = TRAINING_RANGES) ->
     )
     # Most people hold their head near upright, turned toward the screen's centre; the ranges are
     # the tails, not the typical pose.
-    yaw, pitch, roll = (math.radians(float(np.clip(rng.normal(0, limit / 2), -limit, limit))) for limit in (ranges.yaw_deg, ranges.pitch_deg, ranges.roll_deg))
+    yaw, pitch, roll = (
+        math.radians(float(np.clip(rng.normal(0, limit / 2), -limit, limit)))
+        for limit in (ranges.yaw_deg, ranges.pitch_deg, ranges.roll_deg)
+    )
     yaw += math.atan2(-head_pos[0], distance)
     head = Head(as_vec(head_pos), yaw, pitch, roll)
     place = str(rng.choice(CAMERA_PLACES, p=CAMERA_PLACE_WEIGHTS))
@@ -345,6 +348,8 @@ def unseen_rig(rng: np.random.Generator) -> Rig:
     )
     # An external webcam on the top edge, well off the centre and higher than a laptop's.
     along = float(rng.choice([-1.0, 1.0])) * rng.uniform(ranges.camera_offset + 0.01, ranges.camera_offset + 0.05)
-    position = camera_position(rig.screen, "top", along, rng.uniform(ranges.camera_gap[1], ranges.camera_gap[1] + 0.025), -rng.uniform(0.0, 0.02))
+    position = camera_position(
+        rig.screen, "top", along, rng.uniform(ranges.camera_gap[1], ranges.camera_gap[1] + 0.025), -rng.uniform(0.0, 0.02)
+    )
     camera = Camera(as_vec(position), look_at(position, _aim(head_pos, rng)), focal, place="top-offset")
     return Rig(rig.screen, camera, head, eyes)

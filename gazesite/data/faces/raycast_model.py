@@ -102,7 +102,11 @@ def random_look(rng: np.random.Generator) -> Look:
     nose_len = rng.uniform(0.019, 0.025)
     parts = (  # in BROW_RIDGE, NOSE, cheekbones, muzzle, chin order
         Ellipsoid((0.0, rng.uniform(-0.021, -0.016), rng.uniform(-0.014, -0.010)), (rng.uniform(0.056, 0.064), 0.014, 0.018)),
-        Ellipsoid((0.0, 0.016 + nose_len, rng.uniform(-0.002, 0.003)), (rng.uniform(0.008, 0.011), nose_len, rng.uniform(0.016, 0.021)), math.radians(rng.uniform(15, 30))),
+        Ellipsoid(
+            (0.0, 0.016 + nose_len, rng.uniform(-0.002, 0.003)),
+            (rng.uniform(0.008, 0.011), nose_len, rng.uniform(0.016, 0.021)),
+            math.radians(rng.uniform(15, 30)),
+        ),
         Ellipsoid((-0.036, 0.028, -0.029), (0.028, 0.022, 0.020)),
         Ellipsoid((0.036, 0.028, -0.029), (0.028, 0.022, 0.020)),
         Ellipsoid((0.0, rng.uniform(0.066, 0.074), -0.014), (rng.uniform(0.032, 0.038), 0.026, 0.022)),

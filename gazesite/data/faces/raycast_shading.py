@@ -111,7 +111,9 @@ def _paint_hair(look: Look, part: np.ndarray, points: np.ndarray, albedo: np.nda
     albedo[hair] = np.asarray(look.hair, np.float32) * strands[:, None]
 
 
-def _paint_features(look: Look, rig: geometry.Rig, part: np.ndarray, points: np.ndarray, normals: np.ndarray, albedo: np.ndarray, index: np.ndarray) -> None:
+def _paint_features(
+    look: Look, rig: geometry.Rig, part: np.ndarray, points: np.ndarray, normals: np.ndarray, albedo: np.ndarray, index: np.ndarray
+) -> None:
     """Brows, lips and nostrils as colour regions on the front of the face (points index[i] of albedo)."""
     x, y, z = points[:, 0], points[:, 1], points[:, 2]
     skin = (part != HAIR) & (part != EYE0) & (part != EYE1)

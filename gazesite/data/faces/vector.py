@@ -124,7 +124,10 @@ def _draw_head(pen: Pen, look: Look) -> np.ndarray:
         pen.hull(np.concatenate([egg[rel[:, 1] < 0.03] * [1.08, 1.0, 1.0], hang]), hair)
     ears = [_ear(look, side) for side in geometry.SIDES]
     # An ear turned toward the camera shows in front of the head's side; the other hides behind it.
-    facing = [float(np.dot([side, 0.0, 0.0], pen.camera_direction(ear.mean(axis=0)))) > 0.3 for side, ear in zip(geometry.SIDES, ears, strict=True)]
+    facing = [
+        float(np.dot([side, 0.0, 0.0], pen.camera_direction(ear.mean(axis=0)))) > 0.3
+        for side, ear in zip(geometry.SIDES, ears, strict=True)
+    ]
     for ear, front in zip(ears, facing, strict=True):
         if not front:
             pen.fill(ear, looks.shade(look.skin, 0.86))
@@ -214,7 +217,12 @@ def _draw_front_hair(pen: Pen, look: Look) -> None:
         z = look.head_centre[2] + 0.35 * look.head_axes[2]
         for side in geometry.SIDES:
             strand = np.array(
-                [[side * ax * 0.92, look.hairline + 0.012, z], [side * ax * 1.2, look.hairline, z], [side * ax * 1.3, 0.2, z - 0.02], [side * ax * 1.02, 0.14, z]]
+                [
+                    [side * ax * 0.92, look.hairline + 0.012, z],
+                    [side * ax * 1.2, look.hairline, z],
+                    [side * ax * 1.3, 0.2, z - 0.02],
+                    [side * ax * 1.02, 0.14, z],
+                ]
             )
             pen.fill(strand, looks.shade(look.hair, 0.92))
 
@@ -274,7 +282,10 @@ def _shadow_map(pen: Pen, look: Look, shape: tuple[int, int], openings: list[np.
     half = pen.rig.eyes.ipd / 2
     for side in geometry.SIDES:
         # A little above the eye: the orbit under the brow is the deepest part.
-        fill(on_face(look, side * half + look.eye_half_width * _SOCKET_WIDTH * np.cos(t), -0.004 + _SOCKET_HEIGHT * np.sin(t)), _SOCKET_DARKNESS)
+        fill(
+            on_face(look, side * half + look.eye_half_width * _SOCKET_WIDTH * np.cos(t), -0.004 + _SOCKET_HEIGHT * np.sin(t)),
+            _SOCKET_DARKNESS,
+        )
     away = -1.0 if pen.to_head(np.array(look.light))[0] > 0 else 1.0
     length, width = look.nose_length, look.nose_width
     fill(on_face(look, [away * 0.003, away * 0.003, away * width * 0.6, away * 0.009], [0.004, length, length, 0.006], 0.006), 0.25)

@@ -73,7 +73,15 @@ def draw_eye(pen: Pen, look: Look, side: float, rotation: tuple[float, float]) -
     ball[:] = sclera
     # Corners and the lid's shadow darken the sclera.
     for corner in (opening[0], opening[_CURVE_POINTS - 1]):
-        cv2.circle(ball, tuple(pen.fixed(corner[None])[0] - offset), pen.px(radius * 0.35 * pen.rig.camera.focal / _depth(pen, corner)) << SHIFT, looks.shade(sclera, 0.72), -1, cv2.LINE_AA, SHIFT)
+        cv2.circle(
+            ball,
+            tuple(pen.fixed(corner[None])[0] - offset),
+            pen.px(radius * 0.35 * pen.rig.camera.focal / _depth(pen, corner)) << SHIFT,
+            looks.shade(sclera, 0.72),
+            -1,
+            cv2.LINE_AA,
+            SHIFT,
+        )
     cv2.polylines(ball, [pen.fixed(upper) - offset], False, looks.shade(sclera, 0.62), pen.px(1.2), cv2.LINE_AA, SHIFT)
     cv2.GaussianBlur(ball, (0, 0), SUPERSAMPLE * 0.6, dst=ball)
     _draw_iris(pen, look, ball, offset, centre, axis, radius)
@@ -151,7 +159,9 @@ def draw_glasses(pen: Pen, look: Look) -> None:
         r = 0.023
         rim = np.stack([r * np.cos(t), r * np.sin(t)], axis=-1)
     else:  # a rounded rectangle: a superellipse
-        rim = np.stack([0.026 * np.sign(np.cos(t)) * np.abs(np.cos(t)) ** 0.4, 0.016 * np.sign(np.sin(t)) * np.abs(np.sin(t)) ** 0.4], axis=-1)
+        rim = np.stack(
+            [0.026 * np.sign(np.cos(t)) * np.abs(np.cos(t)) ** 0.4, 0.016 * np.sign(np.sin(t)) * np.abs(np.sin(t)) ** 0.4], axis=-1
+        )
     frame_color = looks.any_color(np.random.default_rng(look.texture_seed + 1), 10, 120)
     inner_edges = []
     for side in geometry.SIDES:
