@@ -20,7 +20,8 @@ PRETTIER := npx --prefix assets --no-install prettier --config assets/.prettierr
 
 setup: $(STAMP) $(NPM_STAMP)
 
-$(STAMP): pyproject.toml $(LOCK)
+# npm first: a package build of gazesite copies the shipped front-end files out of assets/node_modules.
+$(STAMP): pyproject.toml $(LOCK) $(NPM_STAMP)
 	@test -n "$(PYTHON)" && $(PYTHON) -c '$(SUPPORTED)' 2>/dev/null || \
 	  { echo "gazesite needs Python 3.11 or 3.12 (TensorFlow 2.19 has no wheels for others): none of python3.12, python3.11, python3 on the PATH is one; install one or run make PYTHON=/path/to/python3.12"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

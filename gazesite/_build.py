@@ -44,6 +44,8 @@ class BuildPyWithData(build_py):
 
     def run(self) -> None:
         super().run()
+        if self.editable_mode:  # an editable install reads templates/, assets/ and models/ from the checkout itself
+            return
         target = Path(self.build_lib) / "gazesite" / "_data"
         for name in DATA_DIRS:
             source = ROOT / name
