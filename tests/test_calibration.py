@@ -133,12 +133,14 @@ def test_nine_dots_calibrate_unseen_people(renderer: str, shipped: tuple[Any, An
 
     rng = np.random.default_rng(5)
     targets = [(float(x), float(y)) for x, y in rng.uniform(0.05, 0.95, (HELD_OUT, 2))]
-    outputs, head = shipped
+    outputs, _ = shipped
     before, after = [], []
     for person in faces.unseen_people(renderer, 6):
         fit = _samples(faces.person_frames(renderer, person, dots.calibration_layout(9), FRAMES_PER_DOT, seed=1), outputs)
         held = _samples(faces.person_frames(renderer, person, targets, 3, seed=2), outputs)
-        mapping = choose_calibration(fit, head)["mapping"]
+        # Without the fine-tuning candidate: it rarely wins (1 of 54 in the accuracy bench) and its cross-validation
+        # is most of this test's time; tests/browser/test_calibration.py holds it to the page.
+        mapping = choose_calibration(fit)["mapping"]
         truth = np.array([s.target for s in held])
         before.append(ridge.mean_error(np.array([s.gaze for s in held]), truth))
         after.append(ridge.mean_error(apply_mapping(mapping, held), truth))
