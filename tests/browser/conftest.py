@@ -132,9 +132,28 @@ def launch_chromium(playwright_instance: Any) -> Iterator[Any]:
         browsers.append(launched)
         return launched
 
+    launch.browsers = browsers  # type: ignore[attr-defined]  # read by close_test_pages
     yield launch
     for launched in browsers:
         launched.close()
+
+
+@pytest.fixture(autouse=True)
+def close_test_pages(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Close the browser contexts a test opened: a page left open keeps its live loop running through later tests.
+
+    Contexts that wider fixtures opened (a module's shared page) exist before this fixture starts and stay open.
+    """
+    if "launch_chromium" not in request.fixturenames:
+        yield
+        return
+    browsers = request.getfixturevalue("launch_chromium").browsers
+    before = {id(context) for launched in browsers for context in launched.contexts}
+    yield
+    for launched in browsers:
+        for context in launched.contexts:
+            if id(context) not in before:
+                context.close()
 
 
 @pytest.fixture(scope="session")
