@@ -1,3 +1,3 @@
 """gazesite: build a static site that shows where people look on a web page."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
