@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gazesite.bounded import InputError, json_type, parse_json
-from gazesite.study import SESSION_ID
+from gazesite.study import MODES, SESSION_ID
 
 BATCH_FORMAT = "gazesite-batch"
 BATCH_VERSION = 1
@@ -43,16 +43,12 @@ DEFAULT_BURST = 40
 SESSION_PATTERN = SESSION_ID
 #: Study names (``gazesite build --study`` checks them with this same pattern): safe in file names and URLs.
 STUDY_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
-MODES = ("frame", "snapshot", "same-origin")
 MAX_URL = 2048
 MAX_KEY = 64
 MAX_EXTRA_STRING = 256
 MAX_EXTRA_KEYS = 32
 MAX_EXTRA_ARRAY = 8
 MAX_PAGES = 1000
-#: The samples document the server writes back out (samples v2).
-SAMPLES_FORMAT = "gazesite-samples"
-SAMPLES_VERSION = 2
 
 
 class BatchError(ValueError):

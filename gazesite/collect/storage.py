@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 from urllib.request import pathname2url
 
-from gazesite.collect.protocol import SAMPLES_FORMAT, SAMPLES_VERSION, Batch
+from gazesite.collect.protocol import Batch
 from gazesite.errors import GazesiteError
 from gazesite.staging import OutputKind, out_problem, staged_directory
+from gazesite.study import SAMPLE_FORMAT
 
 log = logging.getLogger(__name__)
 
@@ -218,8 +219,8 @@ def _session_document(session: str, rows: list[tuple[Any, ...]]) -> dict[str, An
         gaps.extend(range(previous + 1, sequence)[: MAX_LISTED_GAPS - len(gaps)])
         previous = sequence
     return {
-        "format": SAMPLES_FORMAT,
-        "version": SAMPLES_VERSION,
+        "format": SAMPLE_FORMAT["name"],
+        "version": SAMPLE_FORMAT["version"],
         "target": meta.get("target"),
         "created": rows[-1][2],
         "started": meta.get("started"),

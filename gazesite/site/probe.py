@@ -182,30 +182,29 @@ class BoundedSocket:
         return getattr(self._sock, name)
 
 
-class BoundedHTTPConnection(http.client.HTTPConnection):
-    """An HTTP connection that connects within the deadline and reads through a BoundedReader."""
+class BoundedConnect:
+    """Connect within the deadline (the TLS handshake included) and read through a BoundedSocket afterwards."""
+
+    deadline: Deadline
+    timeout: float | None
+    sock: Any
 
     def __init__(self, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, **kwargs)  # the http.client connection after this mixin in the MRO
         self.deadline = deadline
 
     def connect(self) -> None:
         self.timeout = self.deadline.remaining()
-        super().connect()
+        super().connect()  # type: ignore[misc]  # the http.client connection after this mixin
         self.sock = BoundedSocket(self.sock, self.deadline)
 
 
-class BoundedHTTPSConnection(http.client.HTTPSConnection):
-    """The same for HTTPS: the TLS handshake also happens within the deadline."""
+class BoundedHTTPConnection(BoundedConnect, http.client.HTTPConnection):
+    """An HTTP connection bounded by the probe's deadline."""
 
-    def __init__(self, *args: Any, deadline: Deadline, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.deadline = deadline
 
-    def connect(self) -> None:
-        self.timeout = self.deadline.remaining()
-        super().connect()
-        self.sock = BoundedSocket(self.sock, self.deadline)
+class BoundedHTTPSConnection(BoundedConnect, http.client.HTTPSConnection):
+    """The same for HTTPS."""
 
 
 class BoundedHTTPHandler(urllib.request.HTTPHandler):
