@@ -41,6 +41,16 @@ MODEL_OUTPUT = OutputKind("gazesite train", METADATA_FILE, ("format", "pipeline"
 CONVERSION_OUTPUT = OutputKind("gazesite convert", CONVERSION_REPORT, ("quantize", "weight_bytes", "shards"))
 
 
+#: Files version control keeps in an otherwise empty output folder (the checkout's dist/.gitkeep): such a
+#: folder counts as empty, and its placeholders are carried into every new output so the checkout stays clean.
+PLACEHOLDERS = frozenset({".gitkeep"})
+
+
+def placeholders(out: Path) -> list[Path]:
+    """The placeholder files of ``out``: regular files (never links) named in PLACEHOLDERS."""
+    return [out / name for name in sorted(PLACEHOLDERS) if (out / name).is_file() and not (out / name).is_symlink()]
+
+
 def out_problem(out: Path, kind: OutputKind) -> str | None:
     """Return why ``out`` must not be replaced, or None: it is absent, empty, or an earlier output of ``kind``."""
     out = Path(out)
@@ -51,7 +61,7 @@ def out_problem(out: Path, kind: OutputKind) -> str | None:
     if not out.is_dir():
         return f"--out {out}: exists and is not a directory"
     try:
-        empty = not any(out.iterdir())
+        empty = set(out.iterdir()) <= set(placeholders(out))
     except OSError as exc:
         return f"--out {out}: cannot be read ({exc.strerror})"
     if empty or written_by(out, kind):
@@ -79,6 +89,8 @@ def staged_directory(out: Path) -> Iterator[Path]:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
     try:
         yield staging
+        for placeholder in placeholders(out):
+            shutil.copyfile(placeholder, staging / placeholder.name)
         os.chmod(staging, 0o755)  # mkdtemp makes it private; readers (static hosts, git) need it open
         swap_into_place(staging, out)
     finally:

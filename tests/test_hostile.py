@@ -14,7 +14,7 @@ import pytest
 from gazesite.errors import GazesiteError
 from gazesite.site.probe import MAX_REDIRECTS, PROBE_TOTAL_SECONDS, probe_target
 from gazesite.site.serve import make_server
-from gazesite.staging import staged_directory
+from gazesite.staging import BUILD_OUTPUT, out_problem, staged_directory
 
 from .helpers import servers
 
@@ -35,6 +35,29 @@ def test_failed_swap_keeps_the_previous_output(tmp_path: Path, monkeypatch: pyte
         (staging / "index.html").write_text("new build")
     assert (out / "index.html").read_text() == "previous build"
     assert [p.name for p in tmp_path.iterdir()] == ["dist"]  # nothing half-written is left beside it
+
+
+def test_a_folder_holding_only_a_placeholder_counts_as_empty_and_keeps_it(tmp_path: Path) -> None:
+    """The checkout's dist/ holds only .gitkeep: a build may fill it, and the placeholder survives the swap."""
+    out = tmp_path / "dist"
+    out.mkdir()
+    (out / ".gitkeep").write_text("")
+    assert out_problem(out, BUILD_OUTPUT) is None
+    with staged_directory(out) as staging:
+        (staging / "index.html").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == [".gitkeep", "index.html"]
+
+
+def test_a_placeholder_beside_other_files_or_a_linked_placeholder_is_not_empty(tmp_path: Path) -> None:
+    beside = tmp_path / "beside"
+    beside.mkdir()
+    (beside / ".gitkeep").write_text("")
+    (beside / "notes.txt").write_text("mine")
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / ".gitkeep").symlink_to(tmp_path / "beside" / "notes.txt")
+    for out in (beside, linked):
+        assert "will not replace it" in (out_problem(out, BUILD_OUTPUT) or ""), out
 
 
 @pytest.fixture
