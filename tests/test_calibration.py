@@ -11,6 +11,8 @@ import pytest
 from gazesite.calibration import dots, eyes, ridge
 from gazesite.calibration.choose import CalibrationSample, apply_mapping, choose_calibration
 
+from .helpers.people import Found, crops_of_people
+
 
 def test_closed_form_leave_one_group_out_equals_refitting() -> None:
     rng = np.random.default_rng(3)
@@ -97,13 +99,10 @@ FRAMES_PER_DOT = 27
 HELD_OUT = 20
 
 
-def _samples(frames: list[Any], outputs: Any) -> list[CalibrationSample]:
+def _samples(found: list[Found], outputs: Any) -> list[CalibrationSample]:
     """Calibration samples as the page computes them: the pipeline's eye band, the shipped model's trunk, features and gaze."""
-    from gazesite.track.pipeline import process_frame
-
-    found = [(result, frame.target) for frame in frames if (result := process_frame(frame.frame)).crop is not None]
-    trunk, features, gaze = outputs.predict(np.stack([r.crop for r, _ in found])[..., None].astype(np.float32) / 255, verbose=0)
-    return [CalibrationSample(gaze[i], features[i], r.eyes, t, trunk[i]) for i, (r, t) in enumerate(found)]
+    trunk, features, gaze = outputs.predict(np.stack([crop for crop, _, _ in found])[..., None].astype(np.float32) / 255, verbose=0)
+    return [CalibrationSample(gaze[i], features[i], eye, target, trunk[i]) for i, (_, eye, target) in enumerate(found)]
 
 
 @pytest.fixture(scope="module")
@@ -135,9 +134,9 @@ def test_nine_dots_calibrate_unseen_people(renderer: str, shipped: tuple[Any, An
     targets = [(float(x), float(y)) for x, y in rng.uniform(0.05, 0.95, (HELD_OUT, 2))]
     outputs, _ = shipped
     before, after = [], []
-    for person in faces.unseen_people(renderer, 6):
-        fit = _samples(faces.person_frames(renderer, person, dots.calibration_layout(9), FRAMES_PER_DOT, seed=1), outputs)
-        held = _samples(faces.person_frames(renderer, person, targets, 3, seed=2), outputs)
+    sets = [(dots.calibration_layout(9), FRAMES_PER_DOT, 1), (targets, 3, 2)]
+    for fit_found, held_found in crops_of_people(renderer, faces.unseen_people(renderer, 6), sets):
+        fit, held = _samples(fit_found, outputs), _samples(held_found, outputs)
         # Without the fine-tuning candidate: it rarely wins (1 of 54 in the accuracy bench) and its cross-validation
         # is most of this test's time; tests/browser/test_calibration.py holds it to the page.
         mapping = choose_calibration(fit)["mapping"]

@@ -25,6 +25,7 @@ def test_missing_model(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # starts TensorFlow in a fresh process
 def test_corrupt_model(tmp_path: Path) -> None:
     model = tmp_path / "model"
     model.mkdir()
@@ -87,6 +88,7 @@ def test_usage_errors_exit_with_2(args: tuple[str, ...], tmp_path: Path) -> None
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # trains and converts in fresh processes
 def test_synth_train_convert_from_the_command_line(tmp_path: Path) -> None:
     data = tmp_path / "faces.json.gz"
     result = gazesite("dataset", "synth", "--count", "64", "--seed", "2", "--out", data)

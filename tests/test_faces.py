@@ -199,6 +199,7 @@ def test_held_out_seeds_cannot_meet_a_training_seed() -> None:
             assert state != np.random.default_rng(int(words[0])).bit_generator.state["state"]
 
 
+@pytest.mark.slow  # renders every unseen person
 def test_unseen_people_are_fixed_and_outside_the_training_ranges() -> None:
     ranges = geometry.TRAINING_RANGES
     for name in ("vector", "raycast"):

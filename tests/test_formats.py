@@ -31,8 +31,8 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("name", "make", "shape", "kind"),
     [
         ("tf_keras_64.h5", own_models.tf_keras_h5, (64, 64, 1), "h5"),
-        ("keras3.keras", own_models.keras3_file, (50, 50, 1), "keras"),
-        ("savedmodel", own_models.saved_model_dir, (50, 50, 1), "savedmodel"),
+        pytest.param("keras3.keras", own_models.keras3_file, (50, 50, 1), "keras", marks=pytest.mark.slow),  # imports Keras 3 too
+        pytest.param("savedmodel", own_models.saved_model_dir, (50, 50, 1), "savedmodel", marks=pytest.mark.slow),
         ("rgb.h5", lambda p: own_models.tf_keras_h5(p, (50, 50, 3)), (50, 50, 3), "h5"),
     ],
 )
@@ -76,17 +76,32 @@ TRAPS = [
 
 
 @pytest.mark.parametrize(("name", "make", "fragments"), TRAPS, ids=[t[0] for t in TRAPS])
-def test_traps_are_one_line_errors(
+def test_traps_are_named_by_inspection_and_conversion(
+    models: Path, name: str, make: Callable[[Path], Path], fragments: tuple[str, ...], tmp_path: Path
+) -> None:
+    from gazesite.errors import ModelError
+
+    path = make(models / name)
+    report = inspect_model(path)
+    assert not report.buildable and all(f in report.problem for f in fragments)
+    with pytest.raises(ModelError) as refused:
+        convert(ConvertConfig(model=path, out=tmp_path / "out", quantize="none"))
+    assert name in str(refused.value) and all(f in str(refused.value) for f in fragments)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow  # one TensorFlow start per trap
+@pytest.mark.parametrize(("name", "make", "fragments"), TRAPS, ids=[t[0] for t in TRAPS])
+def test_traps_are_one_line_errors_from_the_command_line(
     models: Path, name: str, make: Callable[[Path], Path], fragments: tuple[str, ...], tmp_path: Path
 ) -> None:
     path = make(models / name)
     result = gazesite("convert", path, "--out", tmp_path / "out")
     assert_one_line_error(result, name, *fragments)
     assert not (tmp_path / "out").exists()
-    report = inspect_model(path)
-    assert not report.buildable and all(f in report.problem for f in fragments)
 
 
+@pytest.mark.slow  # starts TensorFlow in a fresh process
 def test_build_rejects_a_trap_without_writing(models: Path, tmp_path: Path) -> None:
     path = own_models.custom_layer_h5(models / "build_trap.h5")
     result = gazesite("build", "--no-probe", "--target", "https://example.org/", "--model", path, "--out", tmp_path / "dist")
@@ -94,7 +109,11 @@ def test_build_rejects_a_trap_without_writing(models: Path, tmp_path: Path) -> N
     assert not (tmp_path / "dist").exists()
 
 
-@pytest.mark.parametrize("content", [b"just some text", b"\x89HDF\r\n\x1a\nbroken", b"PK\x03\x04 not a zip"])
+@pytest.mark.parametrize(
+    "content",
+    # a file that looks like HDF5 gets as far as TensorFlow, whose start takes seconds
+    [b"just some text", pytest.param(b"\x89HDF\r\n\x1a\nbroken", marks=pytest.mark.slow), b"PK\x03\x04 not a zip"],
+)
 def test_files_that_are_not_models(content: bytes, tmp_path: Path) -> None:
     path = tmp_path / "model.h5"
     path.write_bytes(content)
@@ -103,6 +122,7 @@ def test_files_that_are_not_models(content: bytes, tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow  # starts TensorFlow in a fresh process
 def test_inspect_reports_a_trap_and_exits_non_zero(models: Path) -> None:
     path = own_models.lambda_h5(models / "inspect_lambda.h5")
     result = gazesite("inspect", path)
@@ -110,6 +130,7 @@ def test_inspect_reports_a_trap_and_exits_non_zero(models: Path) -> None:
     assert "buildable:   no:" in result.stdout and "Lambda" in result.stdout
 
 
+@pytest.mark.slow  # starts TensorFlow in a fresh process
 def test_inspect_the_default_model() -> None:
     result = gazesite("inspect", Path(__file__).parents[1] / "models" / "default")
     assert result.returncode == 0
@@ -198,6 +219,7 @@ def test_lambda_code_never_runs_while_loading(lambda_traps: tuple[dict[str, Path
     assert not marker.exists()
 
 
+@pytest.mark.slow  # one TensorFlow start per command
 @pytest.mark.parametrize("command", ["inspect", "build", "convert", "train"])
 def test_lambda_code_never_runs_from_the_command_line(lambda_traps: tuple[dict[str, Path], Path], command: str, tmp_path: Path) -> None:
     models, marker = lambda_traps

@@ -125,6 +125,7 @@ def test_probe_of_a_broken_target_is_unknown_not_a_crash(
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.slow  # waits out the 10 s bound
 def test_probe_time_is_bounded_in_total(raw_server: Callable[..., servers.RawServer]) -> None:
     server = raw_server(servers.trickle)
     started = time.monotonic()

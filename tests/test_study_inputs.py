@@ -145,6 +145,7 @@ def cache_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return {**os.environ, "XDG_CACHE_HOME": str(tmp_path_factory.mktemp("cache"))}
 
 
+@pytest.mark.slow  # two builds in fresh processes
 def test_image_builds_are_deterministic_and_atomic(tmp_path: Path, cache_env: dict[str, str]) -> None:
     mock = np.full((5000, 1000, 3), 240, np.uint8)
     cv2.putText(mock, "design", (50, 300), cv2.FONT_HERSHEY_SIMPLEX, 4, (20, 20, 20), 8)

@@ -57,6 +57,7 @@ def test_iris_moves_as_an_unmirrored_webcam_shows_it() -> None:
     assert centres[1] < centres[0] - 1  # looking at screen-right moves the iris to the image's left (unmirrored webcam)
 
 
+@pytest.mark.slow  # renders and detects hundreds of faces
 def test_detection_rate_is_reported_and_high() -> None:
     data = generate.make_dataset(150, seed=9, workers=1, progress=False)
     assert len(data) == 150 and data.crops.shape == (150, 50, 50)

@@ -12,11 +12,13 @@ from gazesite.site.opencv_js import read_manifest
 
 def test_short_bench_run(tmp_path: Path, playwright_instance: Any) -> None:
     out = tmp_path / "bench.json"
+    # One backend: each pays a calibration with fine-tuning, and the cpu backend's takes half a minute.
     report = run_bench(
-        BenchConfig(frames=4, rounds=1, live_seconds=3, backends=("wasm", "cpu"), live_rounds=1, json_out=out), playwright_instance
+        BenchConfig(frames=4, rounds=1, live_seconds=3, backends=("wasm",), live_rounds=1, json_out=out), playwright_instance
     )
     data = json.loads(out.read_text())
-    for side in (data["python_ms"], data["browser_ms"]["wasm"], data["browser_ms"]["cpu"]):
+    assert set(data["browser_ms"]) == {"wasm"}
+    for side in (data["python_ms"], data["browser_ms"]["wasm"]):
         assert side["detection"] > 0 and side["inference"] > 0
         assert side["total"] >= side["detection"]
     assert data["python_over_browser"]["wasm"] > 0

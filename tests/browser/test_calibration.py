@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from gazesite.calibration.dots import calibration_layout
-from gazesite.chromium import CALIBRATE_IN_PAGE, PROCESS_IN_PAGE, rgba_payload, wait_ready
+from gazesite.chromium import CALIBRATE_IN_PAGE, process_in_page, rgba_payload, wait_ready
 from gazesite.data import synthetic
 
 from ..helpers import gazesite as gazesite_cli
@@ -44,7 +44,7 @@ def errors_on(page: Any, samples: list[synthetic.SyntheticSample]) -> tuple[floa
     """Mean Euclidean error (screen fractions) of raw and calibrated gaze over frames with a face."""
     raw, calibrated = [], []
     for sample in samples:
-        result = page.evaluate(PROCESS_IN_PAGE, rgba_payload(sample.frame))
+        result = process_in_page(page, sample.frame)
         if result["gaze"] is None:
             continue
         raw.append(np.hypot(*np.subtract(result["gaze"], sample.target)))
@@ -73,7 +73,7 @@ def held_out() -> list[synthetic.SyntheticSample]:
 def test_calibration_halves_the_error_of_a_new_person(points: int, chromium: Any, site_url: str, held_out: list) -> None:
     page, problems = open_ready(chromium, site_url)
     page.evaluate("window.gazesite.stop()")
-    uncalibrated = page.evaluate(PROCESS_IN_PAGE, rgba_payload(held_out[0].frame))
+    uncalibrated = process_in_page(page, held_out[0].frame)
     assert uncalibrated["gaze"] is not None and uncalibrated.get("calibrated") is None
     summary = page.evaluate(CALIBRATE_IN_PAGE, calibration_samples(points))
     assert summary["points"] == points and summary["samples"] >= points * FRAMES_PER_DOT * 0.8

@@ -19,7 +19,7 @@ from gazesite.site.opencv_js import read_manifest
 from gazesite.track.pipeline import process_frame
 
 from ..helpers.frames import parity_frames
-from ..helpers.pages import PROCESS_IN_PAGE, open_ready, rgba_payload, watch
+from ..helpers.pages import open_ready, process_in_page, watch
 
 #: Frames that cover one face, two faces (the largest wins), a big photo and no face.
 FRAMES = ("astronaut", "astronaut-camera-1", "synthetic-1", "synthetic-3", "two-astronauts", "two-synthetic", "noise")
@@ -54,7 +54,7 @@ def test_build_matches_python_frame_by_frame(build: str, sites: dict[str, dict[s
     for name in FRAMES:
         frame = frames[name]
         want = process_frame(frame)
-        result = page.evaluate(PROCESS_IN_PAGE, rgba_payload(frame))
+        result = process_in_page(page, frame)
         assert result["face"] == (list(want.face) if want.face else None), name
         if want.face is None:
             assert result["crop"] is None, name

@@ -14,7 +14,7 @@ from gazesite.track.pipeline import process_frame, spec_for_input_shape
 
 from ..helpers import own_models
 from ..helpers.frames import parity_frames
-from ..helpers.pages import PROCESS_IN_PAGE, open_ready, rgba_payload
+from ..helpers.pages import open_ready, process_in_page
 
 GAZE_TOLERANCE = 1e-4  # float32 weights on the wasm backend
 
@@ -43,7 +43,7 @@ def test_own_model_runs_in_the_page_like_in_python(
     compared = 0
     for frame_name, frame in frames:
         want = process_frame(frame, spec)
-        got = page.evaluate(PROCESS_IN_PAGE, rgba_payload(frame))
+        got = process_in_page(page, frame)
         assert got["face"] == (list(want.face) if want.face else None), frame_name
         if want.crop is None:
             continue

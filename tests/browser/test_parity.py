@@ -18,7 +18,7 @@ from gazesite.paths import default_model_dir
 from gazesite.track.pipeline import crops_to_input, process_frame
 
 from ..helpers.frames import parity_frames
-from ..helpers.pages import PROCESS_IN_PAGE, TRACK_IN_PAGE, open_ready, rgba_payload
+from ..helpers.pages import open_ready, process_in_page, track_in_page
 
 #: Largest |gaze difference| allowed, in screen fractions, per backend. wasm and
 #: cpu compute in float32 like TensorFlow; webgl may run with reduced precision.
@@ -71,7 +71,7 @@ def test_page_matches_python(backend: str, site: dict[str, Any], frames: list[tu
 
     worst = 0.0
     for index, (name, frame) in enumerate(frames):
-        result = page.evaluate(PROCESS_IN_PAGE, rgba_payload(frame))
+        result = process_in_page(page, frame)
         want = expected[index]
         assert result["face"] == (list(want.face) if want.face else None), name
         if want.crop is None:
@@ -121,7 +121,7 @@ def test_tracked_sequence_matches_python(site: dict[str, Any], chromium: Any) ->
 
     page, problems = open_ready(chromium, site["server"].url + "?backend=wasm")
     page.evaluate("window.gazesite.stop()")
-    results = page.evaluate(TRACK_IN_PAGE, [rgba_payload(f) for f in frames])
+    results = track_in_page(page, frames)
     with_face = [i for i, r in enumerate(expected) if r.crop is not None]
     python_gaze = dict(zip(with_face, python_predictions(site, np.stack([expected[i].crop for i in with_face])), strict=True))
     for index, (want, got) in enumerate(zip(expected, results, strict=True)):

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from gazesite import chromium as browser
-from gazesite.chromium import CALIBRATE_IN_PAGE, PROCESS_IN_PAGE, TRACK_IN_PAGE, rgba_payload
+from gazesite.chromium import CALIBRATE_IN_PAGE, process_in_page, rgba_payload, track_in_page
 
 from . import free_port
 
-__all__ = ["CALIBRATE_IN_PAGE", "PROCESS_IN_PAGE", "TRACK_IN_PAGE", "PageProblems", "SiteServer", "open_ready", "rgba_payload", "watch"]
+__all__ = ["CALIBRATE_IN_PAGE", "PageProblems", "SiteServer", "open_ready", "process_in_page", "rgba_payload", "track_in_page", "watch"]
 
 
 class SiteServer:
