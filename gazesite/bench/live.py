@@ -19,6 +19,39 @@ log = logging.getLogger(__name__)
 
 #: JS expression for the frames the live page has run through the pipeline.
 GAZESITE_COUNTER = "window.gazesite.framesProcessed"
+#: JS expression for the frames the camera-only page has read.
+CAMERA_COUNTER = "window.framesRead"
+
+#: The floor under any live figure: a page that plays the same fake camera and reads every frame into
+#: pixels as the live loop does (drawImage + getImageData), and does nothing else.
+CAMERA_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>camera only</title></head>
+<body><video autoplay muted playsinline></video><canvas width="{width}" height="{height}"></canvas>
+<script>
+window.framesRead = 0;
+const video = document.querySelector('video');
+const context = document.querySelector('canvas').getContext('2d', {{ willReadFrequently: true }});
+navigator.mediaDevices.getUserMedia({{ video: {{ width: {width}, height: {height} }} }}).then((stream) => {{
+  video.srcObject = stream;
+  const read = () => {{
+    context.drawImage(video, 0, 0, {width}, {height});
+    context.getImageData(0, 0, {width}, {height});
+    window.framesRead += 1;
+    video.requestVideoFrameCallback(read);
+  }};
+  video.requestVideoFrameCallback(read);
+}});
+</script></body></html>
+"""
+
+
+def write_camera_page(folder: Path) -> Path:
+    """Write the camera-only page (CAMERA_PAGE at the pipeline's camera size) into ``folder``."""
+    from gazesite.track.pipeline import PIPELINE
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "index.html").write_text(CAMERA_PAGE.format(width=PIPELINE.camera_width, height=PIPELINE.camera_height))
+    return folder
 
 
 def browser_cpu_seconds() -> dict[int, float]:
@@ -83,12 +116,23 @@ def as_predictions(run: dict[str, float]) -> dict[str, float]:
     return {names.get(key, key): value for key, value in run.items()}
 
 
-def live_runs(playwright: Any, config: BenchConfig, video: Path, url: str, peer_url: str | None) -> dict[str, list[dict[str, float]]]:
-    """Every live run, gazesite and the peer alternating round by round so machine drift hits both."""
-    runs: dict[str, list[dict[str, float]]] = {"gazesite": [], **({"webgazer": []} if peer_url else {})}
+def live_runs(
+    playwright: Any, config: BenchConfig, video: Path, url: str, peer_url: str | None, camera_url: str | None = None
+) -> dict[str, list[dict[str, float]]]:
+    """Every live run, gazesite, the camera-only page and the peer alternating round by round so machine drift hits all."""
+    runs: dict[str, list[dict[str, float]]] = {
+        "gazesite": [],
+        **({"camera": []} if camera_url else {}),
+        **({"webgazer": []} if peer_url else {}),
+    }
     for round_number in range(1, config.live_rounds + 1):
         log.info("(c) live round %d/%d: gazesite on a fake camera for %.0f s", round_number, config.live_rounds, config.live_seconds)
         runs["gazesite"].append(live_rate(playwright, url, video, config.live_seconds, GAZESITE_COUNTER))
+        if camera_url:
+            log.info(
+                "(c) live round %d/%d: the camera alone, frames read, for %.0f s", round_number, config.live_rounds, config.live_seconds
+            )
+            runs["camera"].append(live_rate(playwright, camera_url, video, config.live_seconds, CAMERA_COUNTER))
         if peer_url:
             log.info("(c) live round %d/%d: webgazer on the same camera for %.0f s", round_number, config.live_rounds, config.live_seconds)
             runs["webgazer"].append(webgazer_live_rate(playwright, peer_url, video, config.live_seconds))

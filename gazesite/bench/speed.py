@@ -4,7 +4,9 @@
 (b) Browser: per-stage time of ``window.gazesite.processFrame`` on the same
     frames, for each tf.js backend, in headless Chromium.
 (c) Live: the page on a Y4M fake camera for a fixed time: processed frames
-    per second and CPU seconds per processed frame of the browser's processes.
+    per second and CPU seconds per processed frame of the browser's processes,
+    beside a camera-only page that reads the same camera's frames and does
+    nothing else (the floor under any live figure; the difference is gazesite's own).
     With ``peer="webgazer"``, WebGazer on the same camera (predictions per
     second, CPU seconds per prediction), its runs alternating with gazesite's.
 Medians throughout; ratios are taken between figures of the same run.
@@ -25,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from gazesite.bench.live import live_runs, median_run, peer_ratios
+from gazesite.bench.live import live_runs, median_run, peer_ratios, write_camera_page
 from gazesite.bench.opencv import build_sites, format_side_by_side, side_by_side
 from gazesite.bench.peers import PEERS, fetch_webgazer, write_peer_page
 from gazesite.bench.serving import serving, target_page
@@ -240,7 +242,8 @@ def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport
         dist = config.site or dists[config.opencv_builds[0]]
         video = face_video(Path(scratch) / "face.y4m")
         peer_page = write_peer_page(peer_package, Path(scratch) / "webgazer") if peer_package else None
-        with serving(dist) as url, serving(peer_page) if peer_page else nullcontext(None) as peer_url:
+        camera_page = write_camera_page(Path(scratch) / "camera")
+        with serving(dist) as url, serving(peer_page) if peer_page else nullcontext(None) as peer_url, serving(camera_page) as camera_url:
             log.info("(a) Python pipeline on %d frames x %d rounds", len(frames), config.rounds)
             report.python = python_stage_times(frames, config.rounds)
             chromium = launch(playwright, *camera_args())
@@ -250,7 +253,7 @@ def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport
                     report.browser[backend] = browser_stage_times(chromium, url, frames, config.rounds, backend)
             finally:
                 chromium.close()
-            report.live_runs = live_runs(playwright, config, video, url, peer_url)
+            report.live_runs = live_runs(playwright, config, video, url, peer_url, camera_url)
             report.live = {name: median_run(runs) for name, runs in report.live_runs.items()}
             report.first_load = first_load_sizes(dist, fetched_files(playwright, url, video))
             if len(dists) > 1:
@@ -323,6 +326,9 @@ def live_lines(report: BenchReport) -> list[str]:
     for index in range(rounds):
         lines.extend(f"  round {index + 1} {name}: {describe_live(report.live_runs[name][index])}" for name in names)
     lines.extend(f"live {name} (median): {describe_live(live)}" for name, live in report.live.items())
+    if "camera" in report.live:
+        own = report.live["gazesite"]["cpu_seconds_per_frame"] - report.live["camera"]["cpu_seconds_per_frame"]
+        lines.append(f"gazesite's own CPU per frame (gazesite minus the camera alone): {own * 1000:.1f} ms")
     if "webgazer" in report.live:
         ratios = peer_ratios(report.live)
         lines.append(f"gazesite frames/s / webgazer predictions/s: {ratios['gazesite_fps_over_webgazer_pps']:.2f}x")

@@ -22,8 +22,10 @@ def test_short_bench_run(tmp_path: Path, playwright_instance: Any) -> None:
         assert side["detection"] > 0 and side["inference"] > 0
         assert side["total"] >= side["detection"]
     assert data["python_over_browser"]["wasm"] > 0
-    live = data["live"]["gazesite"]
+    live, camera = data["live"]["gazesite"], data["live"]["camera"]
     assert live["frames"] > 10 and live["fps"] > 3 and live["cpu_seconds_per_frame"] > 0
+    # The floor: the same camera, frames read and nothing else, costs less than the whole page.
+    assert camera["frames"] > 10 and 0 < camera["cpu_seconds_per_frame"] < live["cpu_seconds_per_frame"]
     files = data["first_load"]["files"]
     lean_file = f"vendor/{read_manifest()['artefact']['file']}"
     assert {"index.html", "app/main.js", "model/model.json", lean_file} <= set(files)
@@ -40,7 +42,7 @@ def test_short_bench_run(tmp_path: Path, playwright_instance: Any) -> None:
     assert lean["files"][lean_file]["gzip"] * 3 < full["files"]["vendor/opencv-4.12.0.js"]["gzip"]
     assert lean["gzip"] < full["gzip"]
     table = format_table(report)
-    assert "python / browser" in table and "processed frames/s" in table
+    assert "python / browser" in table and "processed frames/s" in table and "gazesite's own CPU per frame" in table
     assert "OpenCV.js builds side by side" in table and lean_file in table and "vendor/opencv-4.12.0.js" in table
 
 
