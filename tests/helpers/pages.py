@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import socket
+import os
+import re
+import select
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gazesite import chromium as browser
 from gazesite.chromium import CALIBRATE_IN_PAGE, process_in_page, rgba_payload, track_in_page
-
-from . import free_port
 
 __all__ = ["CALIBRATE_IN_PAGE", "PageProblems", "SiteServer", "open_ready", "process_in_page", "rgba_payload", "track_in_page", "watch"]
 
@@ -22,24 +21,23 @@ class SiteServer:
     """``gazesite serve DIR`` in a subprocess on a free port."""
 
     def __init__(self, directory: Path) -> None:
-        self.port = free_port()
+        # Port 0: serve binds a free port itself and names it in its first line, so parallel test
+        # workers never race for a port that free_port() released.
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gazesite", "serve", str(directory), "--port", str(self.port)],
+            [sys.executable, "-m", "gazesite", "serve", str(directory), "--port", "0"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        deadline = time.monotonic() + 30
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gazesite serve exited with {self.process.returncode}: {self.process.stderr.read()}")
-            try:
-                socket.create_connection(("localhost", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("gazesite serve did not start listening within 30 s") from None
-                time.sleep(0.1)
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], 30)
+        line = self.process.stdout.readline() if ready else ""
+        found = re.search(r"at http://[^:/]+:(\d+)/", line)
+        if found is None:
+            self.process.kill()
+            raise RuntimeError(f"gazesite serve did not say where it listens within 30 s: {line!r} {self.process.stderr.read()}")
+        self.port = int(found.group(1))
 
     @property
     def url(self) -> str:
