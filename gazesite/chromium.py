@@ -39,7 +39,7 @@ DECODE_FRAME = (
 
 
 #: Packs a processFrame result's crop and eye band (number arrays) as base64: Playwright hands large
-#: number arrays back value by value, ~60 ms a frame, where a string costs well under 1 ms.
+#: number arrays back value by value (a frame's round trip took ~85 ms with them, ~25 ms without).
 PACK_RESULT = (
     "const packBytes = (values) => { if (values === null) return null; let text = '';"
     " for (let i = 0; i < values.length; i += 8192) text += String.fromCharCode(...values.slice(i, i + 8192));"

@@ -117,22 +117,15 @@ def as_predictions(run: dict[str, float]) -> dict[str, float]:
 
 
 def live_runs(
-    playwright: Any, config: BenchConfig, video: Path, url: str, peer_url: str | None, camera_url: str | None = None
+    playwright: Any, config: BenchConfig, video: Path, url: str, camera_url: str, peer_url: str | None
 ) -> dict[str, list[dict[str, float]]]:
     """Every live run, gazesite, the camera-only page and the peer alternating round by round so machine drift hits all."""
-    runs: dict[str, list[dict[str, float]]] = {
-        "gazesite": [],
-        **({"camera": []} if camera_url else {}),
-        **({"webgazer": []} if peer_url else {}),
-    }
+    runs: dict[str, list[dict[str, float]]] = {"gazesite": [], "camera": [], **({"webgazer": []} if peer_url else {})}
     for round_number in range(1, config.live_rounds + 1):
         log.info("(c) live round %d/%d: gazesite on a fake camera for %.0f s", round_number, config.live_rounds, config.live_seconds)
         runs["gazesite"].append(live_rate(playwright, url, video, config.live_seconds, GAZESITE_COUNTER))
-        if camera_url:
-            log.info(
-                "(c) live round %d/%d: the camera alone, frames read, for %.0f s", round_number, config.live_rounds, config.live_seconds
-            )
-            runs["camera"].append(live_rate(playwright, camera_url, video, config.live_seconds, CAMERA_COUNTER))
+        log.info("(c) live round %d/%d: the camera alone, frames read, for %.0f s", round_number, config.live_rounds, config.live_seconds)
+        runs["camera"].append(live_rate(playwright, camera_url, video, config.live_seconds, CAMERA_COUNTER))
         if peer_url:
             log.info("(c) live round %d/%d: webgazer on the same camera for %.0f s", round_number, config.live_rounds, config.live_seconds)
             runs["webgazer"].append(webgazer_live_rate(playwright, peer_url, video, config.live_seconds))

@@ -253,7 +253,7 @@ def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport
                     report.browser[backend] = browser_stage_times(chromium, url, frames, config.rounds, backend)
             finally:
                 chromium.close()
-            report.live_runs = live_runs(playwright, config, video, url, peer_url, camera_url)
+            report.live_runs = live_runs(playwright, config, video, url, camera_url, peer_url)
             report.live = {name: median_run(runs) for name, runs in report.live_runs.items()}
             report.first_load = first_load_sizes(dist, fetched_files(playwright, url, video))
             if len(dists) > 1:
@@ -326,7 +326,7 @@ def live_lines(report: BenchReport) -> list[str]:
     for index in range(rounds):
         lines.extend(f"  round {index + 1} {name}: {describe_live(report.live_runs[name][index])}" for name in names)
     lines.extend(f"live {name} (median): {describe_live(live)}" for name, live in report.live.items())
-    if "camera" in report.live:
+    if {"gazesite", "camera"} <= set(report.live):
         own = report.live["gazesite"]["cpu_seconds_per_frame"] - report.live["camera"]["cpu_seconds_per_frame"]
         lines.append(f"gazesite's own CPU per frame (gazesite minus the camera alone): {own * 1000:.1f} ms")
     if "webgazer" in report.live:
