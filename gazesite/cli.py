@@ -228,6 +228,18 @@ def serve(directory: Path, port: int, host: str) -> None:
 )
 @click.option("--accuracy", is_flag=True, help="Measure accuracy on unseen synthetic people instead of speed.")
 @click.option(
+    "--detectors",
+    is_flag=True,
+    help="Compare the shipped face detector with cheaper ones instead (faces found, same boxes, time; --frames per face renderer and real faces).",
+)
+@click.option(
+    "--cascade",
+    "cascades",
+    multiple=True,
+    type=_PATH,
+    help="With --detectors: also an OpenCV cascade XML, alone and proposing faces to the shipped one (repeatable).",
+)
+@click.option(
     "--people", type=click.IntRange(min=1, max=100), default=6, show_default=True, help="With --accuracy: unseen people per renderer."
 )
 @click.option("--renderers", default="cartoon,vector,raycast", show_default=True, help="With --accuracy: face renderers, comma-separated.")
@@ -260,6 +272,8 @@ def bench(
     live_rounds: int,
     backends: tuple[str, ...],
     accuracy: bool,
+    detectors: bool,
+    cascades: tuple[Path, ...],
     people: int,
     renderers: str,
     points: str,
@@ -270,6 +284,13 @@ def bench(
     opencv_builds: tuple[str, ...],
 ) -> None:
     """Measure the Python and the in-browser pipeline side by side (or, with --accuracy, calibrated accuracy)."""
+    if cascades and not detectors:
+        raise click.UsageError("--cascade needs --detectors: it adds a cascade to the detector comparison")
+    if detectors:
+        from gazesite.bench.detectors import format_detectors, run_detectors
+
+        click.echo(format_detectors(run_detectors(frames, cascades, json_out)))
+        return
     if accuracy:
         from gazesite.bench.accuracy import AccuracyConfig, format_accuracy, run_accuracy
         from gazesite.config import accuracy_points
