@@ -18,7 +18,7 @@ import pytest
 
 from gazesite import chromium as browser
 
-from ..helpers import env_with_cache, free_port
+from ..helpers import env_with_cache
 from ..helpers import gazesite as gazesite_cli
 from ..helpers.pages import SiteServer
 
@@ -64,8 +64,10 @@ def _target_handler(server: TargetServer) -> type[http.server.BaseHTTPRequestHan
 
 @pytest.fixture(scope="session")
 def target_server() -> Iterator[TargetServer]:
-    server = TargetServer(free_port())
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", server.port), _target_handler(server))
+    # Bound to port 0 here, not to a port found free and released: a parallel worker cannot take it in between.
+    server = TargetServer(0)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _target_handler(server))
+    server.port = httpd.server_address[1]
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield server

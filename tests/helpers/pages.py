@@ -22,7 +22,7 @@ class SiteServer:
 
     def __init__(self, directory: Path) -> None:
         # Port 0: serve binds a free port itself and names it in its first line, so parallel test
-        # workers never race for a port that free_port() released.
+        # workers never race for a port found free and released before the server binds it.
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gazesite", "serve", str(directory), "--port", "0"],
             stdout=subprocess.PIPE,
