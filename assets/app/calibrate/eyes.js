@@ -91,7 +91,7 @@ export function integerShift(band, reference, layout, settings) {
   return search(band, full, reference, width, height, marginX, marginY, xs, ys);
 }
 
-// The offset of a parabola's minimum through three costs, within half a pixel (0 at an edge or a flat spot).
+// The offset of a parabola's minimum through three costs, within half a pixel (0 at the margin or a flat spot).
 function parabola(before, at, after) {
   if (before === undefined || after === undefined) return 0;
   const curvature = before - 2 * at + after;
@@ -102,9 +102,17 @@ function parabola(before, at, after) {
 /** The sub-pixel shift [x, y] that lays the reference onto the band. */
 export function register(band, reference, layout, settings) {
   const { dx, dy, at } = integerShift(band, reference, layout, settings);
+  const { width, height, marginX, marginY } = layout;
+  // The fine search tries +-1 pixel around the coarse estimate, so its best
+  // shift lies on that window's edge in about half the frames, per axis; the
+  // neighbour outside is computed rather than given up on (figures in eyes.py).
+  const near = (x, y) => {
+    if (Math.abs(x) > marginX || Math.abs(y) > marginY) return undefined;
+    return at(x, y) ?? cost(band, width + 2 * marginX, marginX + x, marginY + y, reference, width, height);
+  };
   const here = at(dx, dy);
-  const fx = parabola(at(dx - 1, dy), here, at(dx + 1, dy));
-  const fy = parabola(at(dx, dy - 1), here, at(dx, dy + 1));
+  const fx = parabola(near(dx - 1, dy), here, near(dx + 1, dy));
+  const fy = parabola(near(dx, dy - 1), here, near(dx, dy + 1));
   return [dx + fx, dy + fy];
 }
 
