@@ -118,6 +118,9 @@ def test_hostile_bodies_get_400_with_a_one_line_reason(case: str, alive: Collect
     assert reason in answer["error"] and "\n" not in answer["error"]
 
 
+#: The least a sample holds: what the report needs of every sample.
+BARE = {"t": 0, "x": 0, "y": 0, "viewport": [1280, 800], "scroll": [0, 0]}
+
 WRONG_SCHEMA = {
     "no format": ({"format": None}, "format"),
     "version 2": ({"version": 2}, "version"),
@@ -129,12 +132,17 @@ WRONG_SCHEMA = {
     "boolean sequence": ({"sequence": True}, "sequence"),
     "no samples": ({"samples": []}, "samples"),
     "samples not an array": ({"samples": {"t": 1}}, "samples"),
-    "too many samples": ({"samples": [{"t": 0, "x": 0, "y": 0}] * 2001}, "samples"),
+    "too many samples": ({"samples": [BARE] * 2001}, "samples"),
     "a sample without t": ({"samples": [{"x": 0, "y": 0}]}, "samples[0].t"),
-    "a string x": ({"samples": [{"t": 0, "x": "1", "y": 0}]}, "samples[0].x"),
-    "a face of 3 numbers": ({"samples": [{"t": 0, "x": 0, "y": 0, "face": [1, 2, 3]}]}, "samples[0].face"),
-    "a long unknown string": ({"samples": [{"t": 0, "x": 0, "y": 0, "note": "a" * 300}]}, "samples[0].note"),
-    "an object in an unknown field": ({"samples": [{"t": 0, "x": 0, "y": 0, "note": {"a": 1}}]}, "samples[0].note"),
+    "a sample without viewport": ({"samples": [{"t": 0, "x": 0, "y": 0, "scroll": [0, 0]}]}, "samples[0].viewport"),
+    "a string x": ({"samples": [{**BARE, "x": "1"}]}, "samples[0].x"),
+    "an x a thousand screens away": ({"samples": [{**BARE, "x": 5e9}]}, "samples[0].x"),
+    "a time beyond a day": ({"samples": [{**BARE, "t": 1e11}]}, "samples[0].t"),
+    "a face of 3 numbers": ({"samples": [{**BARE, "face": [1, 2, 3]}]}, "samples[0].face"),
+    "a long page id": ({"samples": [{**BARE, "page": "/" + "a" * 2048}]}, "samples[0].page"),
+    "a terminal escape in an element": ({"samples": [{**BARE, "element": "div\x1b[2J"}]}, "samples[0].element"),
+    "a long unknown string": ({"samples": [{**BARE, "note": "a" * 300}]}, "samples[0].note"),
+    "an object in an unknown field": ({"samples": [{**BARE, "note": {"a": 1}}]}, "samples[0].note"),
     "an unknown top-level field": ({"extra": 1}, "unknown field"),
     "meta not an object": ({"meta": [1]}, "meta"),
     "an unknown mode": ({"meta": {"mode": "spy"}}, "meta.mode"),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gazesite.bounded import InputError, json_type, parse_json
-from gazesite.study import MODES, SESSION_ID
+from gazesite.study import MAX_PX, MAX_TEXT, MAX_TIME_MS, MODES, SESSION_ID, is_text
 
 BATCH_FORMAT = "gazesite-batch"
 BATCH_VERSION = 1
@@ -144,22 +144,37 @@ def _short_string(value: Any, limit: int) -> bool:
     return isinstance(value, str) and len(value) <= limit
 
 
+def _px(value: Any, low: float = -MAX_PX) -> bool:
+    return _is_number(value) and low <= value <= MAX_PX
+
+
+def _pair(value: Any, low: float = -MAX_PX) -> bool:
+    return isinstance(value, list) and len(value) == 2 and all(_px(v, low) for v in value)
+
+
+# The samples contract's bounds (gazesite.study) hold at the door, so every stored session is one the report reads.
+_COORDINATE = f"a number from {-MAX_PX:g} to {MAX_PX:g}"
+_POINT = f"[x, y], numbers from {-MAX_PX:g} to {MAX_PX:g}"
+_SIZE = f"[width, height], numbers from 0 to {MAX_PX:g}"
+_TEXT = f"null or a string of 1-{MAX_TEXT} characters without control characters"
+
 #: Samples v1 and v2 fields: name -> (check, what is expected).
 _SAMPLE_FIELDS: dict[str, tuple[Any, str]] = {
-    "t": (lambda v: _is_number(v) and v >= 0, "a number of ms >= 0"),
-    "x": (_is_number, "a finite number"),
-    "y": (_is_number, "a finite number"),
-    "viewport": (lambda v: _numbers(v, 2), "[width, height]"),
-    "scroll": (lambda v: _numbers(v, 2), "[x, y]"),
+    "t": (lambda v: _is_number(v) and 0 <= v <= MAX_TIME_MS, f"a number of ms from 0 to {MAX_TIME_MS:g}"),
+    "x": (_px, _COORDINATE),
+    "y": (_px, _COORDINATE),
+    "viewport": (lambda v: _pair(v, low=0), _SIZE),
+    "scroll": (_pair, _POINT),
     "dpr": (lambda v: _is_number(v) and v > 0, "a number > 0"),
     "face": (lambda v: _numbers(v, 4), "[x, y, w, h]"),
     "source": (lambda v: _short_string(v, 32), "a string of at most 32 characters"),
-    "raw": (lambda v: v is None or _numbers(v, 2), "null or [x, y]"),
-    "doc": (lambda v: v is None or _numbers(v, 2), "null or [x, y]"),
-    "page": (lambda v: v is None or _short_string(v, MAX_URL), f"null or a string of at most {MAX_URL} characters"),
-    "element": (lambda v: v is None or _short_string(v, MAX_URL), f"null or a string of at most {MAX_URL} characters"),
+    "raw": (lambda v: v is None or _pair(v), f"null or {_POINT}"),
+    "doc": (lambda v: v is None or _pair(v), f"null or {_POINT}"),
+    "page": (lambda v: v is None or is_text(v), _TEXT),
+    "element": (lambda v: v is None or is_text(v), _TEXT),
 }
-_REQUIRED_SAMPLE_FIELDS = ("t", "x", "y")
+#: What the report needs of every sample (the page always sends them).
+_REQUIRED_SAMPLE_FIELDS = ("t", "x", "y", "viewport", "scroll")
 
 
 def _check_extra(key: str, value: Any, where: str) -> None:
@@ -202,10 +217,10 @@ def _check_page(page: Any, where: str) -> None:
         where,
         "an object of id, width, height, image",
     )
-    _need(_short_string(page.get("id"), MAX_URL), f"{where}.id", f"a string of at most {MAX_URL} characters")
+    _need(is_text(page.get("id")), f"{where}.id", f"a string of 1-{MAX_TEXT} characters without control characters")
     for key in ("width", "height"):
-        _need(page.get(key) is None or (_is_number(page[key]) and page[key] >= 0), f"{where}.{key}", "null or a number >= 0")
-    _need(page.get("image") is None or _short_string(page["image"], MAX_URL), f"{where}.image", "null or a path")
+        _need(page.get(key) is None or _px(page[key], low=0), f"{where}.{key}", f"null or a number from 0 to {MAX_PX:g}")
+    _need(page.get("image") is None or is_text(page["image"]), f"{where}.image", _TEXT)
 
 
 def _check_calibration(value: Any, where: str) -> None:
@@ -214,11 +229,7 @@ def _check_calibration(value: Any, where: str) -> None:
     _need(isinstance(value, dict), where, "null or an object")
     _need(value.get("method") is None or _short_string(value["method"], 64), f"{where}.method", "null or a short string")
     for key in ("checkError", "rawError"):
-        _need(
-            value.get(key) is None or (_is_number(value[key]) and value[key] >= 0),
-            f"{where}.{key}",
-            "null or a number >= 0",
-        )
+        _need(value.get(key) is None or _px(value[key], low=0), f"{where}.{key}", f"null or a number from 0 to {MAX_PX:g}")
     _need(
         value.get("points") is None or (_is_int(value["points"]) and 0 <= value["points"] <= 1000),
         f"{where}.points",
@@ -237,7 +248,7 @@ _META_FIELDS: dict[str, tuple[Any, str]] = {
     "created": (lambda v: v is None or _short_string(v, 64), "null or an ISO time"),
     "started": (lambda v: v is None or _short_string(v, 64), "null or an ISO time"),
     "mode": (lambda v: v in MODES, f"one of {', '.join(MODES)}"),
-    "screen": (lambda v: v is None or _numbers(v, 2), "null or [width, height]"),
+    "screen": (lambda v: v is None or _pair(v, low=0), f"null or {_SIZE}"),
 }
 
 

@@ -68,6 +68,7 @@ def write_report(report: Report) -> None:
             ]
             _write_csv(staging / "aoi_participants.csv", AOI_PARTICIPANT_COLUMNS, visit_rows)
         settings = _settings(report)
+        left_out = [{"session": item.session, "reason": item.reason} for item in report.left_out]
         manifest = {
             "format": REPORT_FORMAT,
             "version": 1,
@@ -76,6 +77,7 @@ def write_report(report: Report) -> None:
             "participants": [dict(zip(PARTICIPANT_COLUMNS, row, strict=True)) for row in participants],
             "pages": pages,
             "aois": aois,
+            "left_out": left_out,
         }
         (staging / REPORT_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         html = render_html(
@@ -88,6 +90,7 @@ def write_report(report: Report) -> None:
                 "inputs": sum(len(session.sources) for session in report.sessions),
                 "included": sum(quality.included for quality in report.qualities),
                 "fixations": sum(len(found) for found in report.fixations.values()),
+                "left_out": left_out,
             }
         )
         (staging / "index.html").write_text(html, encoding="utf-8")

@@ -72,3 +72,11 @@ class Session:
     calibration_error: float | None = None
     screen: tuple[float, float] | None = None
     pages: dict[str, PageInfo] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A collected session the report could not read: which one, and why (one line)."""
+
+    session: str | None
+    reason: str

@@ -21,14 +21,14 @@ from typing import Any, Literal, Protocol, overload
 import numpy as np
 
 from gazesite.bounded import MAX_JSON_DEPTH, MIB, InputError, json_type, parse_json, read_bounded
-from gazesite.report.model import VIEWPORT_PAGE, PageInfo, ReportError, Samples, Session
-from gazesite.study import CSV_V1, CSV_V2, SESSION_ID
+from gazesite.report.model import VIEWPORT_PAGE, LeftOut, PageInfo, ReportError, Samples, Session
+from gazesite.study import CSV_V1, CSV_V2, MAX_PX, MAX_TEXT, MAX_TIME_MS, MODES, SESSION_ID, is_text
+from gazesite.study import SAMPLE_FORMAT as _FORMAT
 
 log = logging.getLogger(__name__)
 
-SAMPLE_FORMAT = "gazesite-samples"
+SAMPLE_FORMAT = _FORMAT["name"]
 SAMPLE_VERSIONS = (1, 2)
-MODES = ("frame", "snapshot", "same-origin")
 #: Largest sample file: the page pretty-prints about 500 bytes a sample, so about 75 minutes at 30 Hz.
 MAX_SAMPLE_FILE_BYTES = 64 * MIB
 #: Most samples in one file or collected session, and in one report.
@@ -36,33 +36,34 @@ MAX_SAMPLES_PER_SESSION = 400_000
 MAX_SAMPLES_TOTAL = 2_000_000
 #: Most input files and collected sessions in one report.
 MAX_SESSIONS = 10_000
-#: Longest session: sample times are ms since the session started.
-MAX_TIME_MS = 24 * 3600 * 1000.0
-#: Largest coordinate or size in px anywhere in a sample.
-MAX_PX = 1_000_000.0
-#: Longest page id or CSS path; most page entries in one document.
-MAX_TEXT = 1000
+#: Most page entries in one document.
 MAX_PAGES = 1000
 
 
-def read_inputs(paths: Sequence[Path], db: Path | None = None) -> list[Session]:
-    """Read every sample file and every session of ``db``; sessions sharing an id are merged, in input order."""
+def read_inputs(paths: Sequence[Path], db: Path | None = None) -> tuple[list[Session], list[LeftOut]]:
+    """Read every sample file and every session of ``db``; sessions sharing an id are merged, in input order.
+
+    A bad sample file stops the report: the researcher named it. A bad session in the database is left
+    out and listed: anyone can post to a collect server, and one participant must not stop a study's report.
+    """
     if not paths and db is None:
         raise ReportError("no input: give sample files (JSON or CSV) and/or --db FILE")
     sessions = [read_sample_file(Path(path)) for path in dict.fromkeys(paths)]
+    left_out: list[LeftOut] = []
     if db is not None:
-        sessions.extend(read_database(Path(db)))
+        collected, left_out = read_database(Path(db))
+        sessions.extend(collected)
     if len(sessions) > MAX_SESSIONS:
         raise ReportError(f"{len(sessions)} sessions: at most {MAX_SESSIONS} fit in one report")
     merged = merge_sessions(sessions)
     total = sum(len(session.samples) for session in merged)
     if total > MAX_SAMPLES_TOTAL:
         raise ReportError(f"the inputs hold {total:,} samples, more than the {MAX_SAMPLES_TOTAL:,} one report reads")
-    return merged
+    return merged, left_out
 
 
-def read_database(db: Path) -> list[Session]:
-    """Read every session a ``gazesite collect`` database holds."""
+def read_database(db: Path) -> tuple[list[Session], list[LeftOut]]:
+    """Read every session a ``gazesite collect`` database holds; those that fail a check are left out, each with why."""
     try:
         from gazesite.collect.storage import read_sessions
     except ImportError:
@@ -79,8 +80,15 @@ def read_database(db: Path) -> list[Session]:
         raise ReportError(f"--db {db}: the collection storage returned no list of sessions")
     if len(documents) > MAX_SESSIONS:
         raise ReportError(f"--db {db}: {len(documents)} sessions, at most {MAX_SESSIONS} fit in one report")
-    return [session_from_document(document, f"--db {db} (session {index + 1})", fallback_id=f"{db.name}#{index + 1}")
-            for index, document in enumerate(documents)]  # fmt: skip
+    sessions, left_out = [], []
+    for index, document in enumerate(documents):
+        try:
+            sessions.append(session_from_document(document, f"--db {db} (session {index + 1})", fallback_id=f"{db.name}#{index + 1}"))
+        except ReportError as exc:
+            named = document.get("session") if isinstance(document, dict) else None
+            left_out.append(LeftOut(named if isinstance(named, str) and SESSION_ID.fullmatch(named) else None, exc.message))
+            log.warning("left out: %s", exc.message)
+    return sessions, left_out
 
 
 def read_sample_file(path: Path) -> Session:
@@ -160,11 +168,11 @@ def _pages(value: Any, source: str) -> dict[str, PageInfo]:
             raise ReportError(f"{where}: expected an object {{id, width, height, image}}")
         page_id = _text(entry.get("id"), f"{where}.id", nullable=False)
         image = _text(entry.get("image"), f"{where}.image", nullable=True)
-        width, height = entry.get("width"), entry.get("height")
-        if width is None and height is None:  # same-origin: a page whose size the page could not read
+        width, height = (entry.get(key) for key in ("width", "height"))
+        width = None if width is None else _number(width, f"{where}.width", low=0.0, high=MAX_PX)
+        height = None if height is None else _number(height, f"{where}.height", low=0.0, high=MAX_PX)
+        if not (width and height and width >= 1 and height >= 1):  # a page whose size the page could not read
             continue
-        width = _number(width, f"{where}.width", low=1.0, high=MAX_PX)
-        height = _number(height, f"{where}.height", low=1.0, high=MAX_PX)
         pages[page_id] = PageInfo(page_id, width, height, image)
     return pages
 
@@ -215,8 +223,8 @@ def _text(value: Any, where: str, nullable: bool) -> str | None: ...
 def _text(value: Any, where: str, nullable: bool) -> str | None:
     if value is None and nullable:
         return None
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_TEXT or not value.isprintable():
-        raise ReportError(f"{where} must be {'null or ' if nullable else ''}a printable string of 1-{MAX_TEXT} characters")
+    if not is_text(value):
+        raise ReportError(f"{where} must be {'null or ' if nullable else ''}a string of 1-{MAX_TEXT} characters without control characters")
     return value
 
 

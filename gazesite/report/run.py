@@ -9,7 +9,7 @@ from pathlib import Path
 from gazesite.errors import ConfigError
 from gazesite.report.aoi import Aoi, AoiSummary, AoiVisit, first_frames, measure, read_aois
 from gazesite.report.fixations import Fixation, FixationSettings, detect_fixations
-from gazesite.report.model import Session
+from gazesite.report.model import LeftOut, Session
 from gazesite.report.pages import ReportPage, collect_pages
 from gazesite.report.quality import Quality, apply_exclusions, assess
 from gazesite.report.read import read_inputs
@@ -67,6 +67,7 @@ class Report:
     aois: list[Aoi]
     aoi_summaries: list[AoiSummary]
     aoi_visits: list[AoiVisit]
+    left_out: list[LeftOut] = field(default_factory=list)
 
     @property
     def included(self) -> list[Session]:
@@ -78,7 +79,7 @@ class Report:
 def analyse(config: ReportConfig) -> Report:
     """Read, check and measure everything the report shows."""
     aois = read_aois(config.aoi) if config.aoi is not None else []
-    sessions = read_inputs(config.inputs, config.db)
+    sessions, left_out = read_inputs(config.inputs, config.db)
     qualities = [assess(session) for session in sessions]
     apply_exclusions(qualities, config.max_error, config.min_face)
     for quality in qualities:
@@ -90,7 +91,7 @@ def analyse(config: ReportConfig) -> Report:
     starts = {session.participant: first_frames(session) for session in included}
     summaries, visits = measure(aois, fixations, starts)
     pages = collect_pages(included, config.pages)
-    return Report(config, sessions, qualities, fixations, pages, aois, summaries, visits)
+    return Report(config, sessions, qualities, fixations, pages, aois, summaries, visits, left_out)
 
 
 def make_report(config: ReportConfig) -> Report:

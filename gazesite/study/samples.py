@@ -18,12 +18,10 @@ from typing import Any
 
 from gazesite.bounded import MIB, InputError, parse_json, read_bounded
 from gazesite.errors import GazesiteError
-from gazesite.study import CSV_V1, CSV_V2, MODES, SAMPLE_FORMAT, SESSION_ID
+from gazesite.study import CSV_V1, CSV_V2, MAX_TEXT, MODES, SAMPLE_FORMAT, SESSION_ID
 
 #: Largest sample file: about 200,000 samples (two hours at 30 frames/s).
 MAX_SAMPLES_BYTES = 64 * MIB
-#: Longest page id and element path accepted.
-MAX_TEXT = 2048
 SOURCES = ("model", "calibrated")
 
 
