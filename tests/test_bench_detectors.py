@@ -66,8 +66,9 @@ def test_the_table_has_a_line_per_detector(report: dict) -> None:
         (lambda d: (d / "text.xml").write_text("not a cascade") and d / "text.xml", "cannot read it as a cascade"),
         (lambda d: (d / "link.xml").symlink_to(OTHER) or d / "link.xml", "not a link"),
         (lambda d: (d / "big.xml").write_bytes(b"<" * (17 * 2**20)) and d / "big.xml", "at most"),
+        (lambda d: os.mkfifo(d / "fifo.xml") or d / "fifo.xml", "expected a regular file"),
     ],
-    ids=["missing", "folder", "not-a-cascade", "symlink", "too-big"],
+    ids=["missing", "folder", "not-a-cascade", "symlink", "too-big", "fifo"],
 )
 def test_a_bad_cascade_is_a_one_line_error(tmp_path: Path, make, expected: str) -> None:
     path = make(tmp_path)

@@ -101,7 +101,6 @@ def _parabola(before: int | None, at: int, after: int | None) -> float:
 def register(band: np.ndarray, reference: np.ndarray, layout: Layout = LAYOUT) -> tuple[float, float]:
     """The sub-pixel shift (x, y) that lays the reference onto the band."""
     dx, dy, costs = integer_shift(band, reference, layout)
-    wide = reference.astype(np.int64)
 
     def near(x: int, y: int) -> int | None:
         # The fine search tries +-1 pixel around the coarse estimate, so its best shift lies on that window's
@@ -111,7 +110,7 @@ def register(band: np.ndarray, reference: np.ndarray, layout: Layout = LAYOUT) -
         if abs(x) > layout.margin_x or abs(y) > layout.margin_y:
             return None
         if (x, y) not in costs:
-            costs[(x, y)] = int(_costs(band, wide, layout.margin_x + x, layout.margin_y + y, 1, 1)[0, 0])
+            costs[(x, y)] = int(_costs(band, reference, layout.margin_x + x, layout.margin_y + y, 1, 1)[0, 0])
         return costs[(x, y)]
 
     fx = _parabola(near(dx - 1, dy), costs[(dx, dy)], near(dx + 1, dy))

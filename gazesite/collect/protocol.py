@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gazesite.bounded import InputError, json_type, parse_json
-from gazesite.study import MAX_PX, MAX_TEXT, MAX_TIME_MS, MODES, SESSION_ID, is_text
+from gazesite.study import MAX_PX, MAX_TIME_MS, MODES, SESSION_ID, TEXT_RULE, is_text
 
 BATCH_FORMAT = "gazesite-batch"
 BATCH_VERSION = 1
@@ -156,7 +156,7 @@ def _pair(value: Any, low: float = -MAX_PX) -> bool:
 _COORDINATE = f"a number from {-MAX_PX:g} to {MAX_PX:g}"
 _POINT = f"[x, y], numbers from {-MAX_PX:g} to {MAX_PX:g}"
 _SIZE = f"[width, height], numbers from 0 to {MAX_PX:g}"
-_TEXT = f"null or a string of 1-{MAX_TEXT} characters without control characters"
+_TEXT = f"null or {TEXT_RULE}"
 
 #: Samples v1 and v2 fields: name -> (check, what is expected).
 _SAMPLE_FIELDS: dict[str, tuple[Any, str]] = {
@@ -217,7 +217,7 @@ def _check_page(page: Any, where: str) -> None:
         where,
         "an object of id, width, height, image",
     )
-    _need(is_text(page.get("id")), f"{where}.id", f"a string of 1-{MAX_TEXT} characters without control characters")
+    _need(is_text(page.get("id")), f"{where}.id", TEXT_RULE)
     for key in ("width", "height"):
         _need(page.get(key) is None or _px(page[key], low=0), f"{where}.{key}", f"null or a number from 0 to {MAX_PX:g}")
     _need(page.get("image") is None or is_text(page["image"]), f"{where}.image", _TEXT)

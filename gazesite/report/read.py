@@ -22,7 +22,7 @@ import numpy as np
 
 from gazesite.bounded import MAX_JSON_DEPTH, MIB, InputError, json_type, parse_json, read_bounded
 from gazesite.report.model import VIEWPORT_PAGE, LeftOut, PageInfo, ReportError, Samples, Session
-from gazesite.study import CSV_V1, CSV_V2, MAX_PX, MAX_TEXT, MAX_TIME_MS, MODES, SESSION_ID, is_text
+from gazesite.study import CSV_V1, CSV_V2, MAX_PX, MAX_TIME_MS, MODES, SESSION_ID, TEXT_RULE, is_text
 from gazesite.study import SAMPLE_FORMAT as _FORMAT
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ def _pages(value: Any, source: str) -> dict[str, PageInfo]:
         width, height = (entry.get(key) for key in ("width", "height"))
         width = None if width is None else _number(width, f"{where}.width", low=0.0, high=MAX_PX)
         height = None if height is None else _number(height, f"{where}.height", low=0.0, high=MAX_PX)
-        if not (width and height and width >= 1 and height >= 1):  # a page whose size the page could not read
+        if width is None or height is None or width < 1 or height < 1:  # a page whose size the page could not read
             continue
         pages[page_id] = PageInfo(page_id, width, height, image)
     return pages
@@ -224,7 +224,7 @@ def _text(value: Any, where: str, nullable: bool) -> str | None:
     if value is None and nullable:
         return None
     if not is_text(value):
-        raise ReportError(f"{where} must be {'null or ' if nullable else ''}a string of 1-{MAX_TEXT} characters without control characters")
+        raise ReportError(f"{where} must be {'null or ' if nullable else ''}{TEXT_RULE}")
     return value
 
 

@@ -34,6 +34,10 @@ MAX_TEXT = 2048
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+#: What is_text accepts, as error messages say it.
+TEXT_RULE = f"a string of 1-{MAX_TEXT} characters without control characters"
+
+
 def is_text(value: object) -> bool:
     """Whether a value is a text field of the samples contract: 1 to MAX_TEXT characters, no control characters."""
     return isinstance(value, str) and 0 < len(value) <= MAX_TEXT and CONTROL.search(value) is None
