@@ -16,7 +16,7 @@ JS_SOURCES := assets/app tests/js
 ESLINT := npx --prefix assets --no-install eslint --config assets/eslint.config.js
 PRETTIER := npx --prefix assets --no-install prettier --config assets/.prettierrc.json --ignore-path assets/.prettierignore
 
-.PHONY: setup build serve test test-fast test-js lint fix format bench model lock opencv-js clean
+.PHONY: setup build serve test test-fast test-js lint fix format bench model lock opencv-js docs-pictures clean
 
 setup: $(STAMP) $(NPM_STAMP)
 
@@ -91,6 +91,13 @@ lock: setup
 # Other variants: make opencv-js OPENCV_JS_ARGS="--variant lean-simd --out /tmp/opencv".
 opencv-js:
 	$(PYTHON) assets/opencv/build_opencv_js.py $(OPENCV_JS_ARGS)
+
+# The README's pictures of the participant flow and of a same-origin report, saved by the browser tests that
+# drive them (real builds, a real collect server, Chromium with a synthetic face as its camera).
+docs-pictures: setup
+	GAZESITE_DOCS_PICTURES=$(CURDIR)/assets/docs $(BIN)/python -m pytest -q \
+	  tests/browser/test_study_flow.py::test_a_participant_sees_the_study_and_ends_at_the_finish_url \
+	  tests/browser/test_study.py::test_same_origin_site_reads_scroll_location_and_element
 
 clean:
 	rm -rf build *.egg-info .pytest_cache

@@ -10,6 +10,7 @@ blow-up or a traceback. The limits are documented in the README ("Limits").
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 import zipfile
@@ -52,6 +53,14 @@ def require_regular_file(path: Path) -> os.stat_result:
     if not stat.S_ISREG(status.st_mode):
         raise InputError("is not a regular file")
     return status
+
+
+def resolve_path(path: Path) -> Path:
+    """Where ``path`` really leads (every symbolic link followed); InputError for a link loop instead of a RuntimeError."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:  # Python 3.11 raises RuntimeError for a loop, 3.13 OSError
+        raise InputError(f"is a symbolic link loop ({type(exc).__name__})") from None
 
 
 def read_head(path: Path, count: int) -> bytes:
@@ -137,21 +146,50 @@ def read_zip_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
     return data
 
 
+#: Most digits of an integer literal: far beyond any count, size or time gazesite reads (2**63 has 19), and short
+#: enough that no check ever meets an integer too large for a float (10**309 makes math.isfinite raise).
+MAX_INTEGER_DIGITS = 30
+
+
+#: The largest integer magnitude, as a bit length (10**30 < 2**100).
+_MAX_INTEGER_BITS = 100
+
+
+def _not_json(name: str) -> Any:
+    """NaN, Infinity and -Infinity: Python's parser accepts them, JSON does not."""
+    raise InputError(f"holds {name}, which is not JSON")
+
+
 def parse_json(data: bytes | str, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Parse JSON, refusing documents nested deeper than ``max_depth``."""
+    """Parse strict JSON (finite numbers, bounded integers), refusing documents nested deeper than ``max_depth``."""
     try:
-        value = json.loads(data)
+        value = json.loads(data, parse_constant=_not_json)
     except RecursionError:  # the C parser gives up near the interpreter's recursion limit
         raise InputError(f"is nested deeper than {max_depth} levels") from None
-    except ValueError as exc:  # also UnicodeDecodeError and over-long integers
+    except InputError:
+        raise
+    except ValueError as exc:  # also UnicodeDecodeError, and integers beyond Python's digit limit
         raise InputError(f"is not valid JSON ({exc})") from None
     if nesting_depth(value, max_depth) > max_depth:
         raise InputError(f"is nested deeper than {max_depth} levels")
     return value
 
 
+def _check_number(value: Any) -> None:
+    """Refuse a parsed number no check downstream can take: an infinite float (1e400), an integer past 30 digits."""
+    kind = type(value)
+    if kind is float and not math.isfinite(value):
+        raise InputError("holds a number too large for a float (its exponent is beyond 308)")
+    if kind is int and value.bit_length() > _MAX_INTEGER_BITS and len(str(abs(value))) > MAX_INTEGER_DIGITS:
+        raise InputError(f"holds an integer of {len(str(abs(value)))} digits (at most {MAX_INTEGER_DIGITS})")
+
+
 def nesting_depth(value: Any, stop_after: int = MAX_JSON_DEPTH) -> int:
-    """Return how deep arrays and objects nest in ``value`` (a scalar is 0), counting no further than ``stop_after`` + 1."""
+    """How deep arrays and objects nest in ``value`` (a scalar is 0), counting no further than ``stop_after`` + 1.
+
+    The walk also checks every number on the way (``_check_number``): one pass over the document does both.
+    """
+    _check_number(value)
     deepest = 0
     pending = [(value, 1)]
     while pending:  # a loop, not recursion: the depth is what is being checked
@@ -162,7 +200,11 @@ def nesting_depth(value: Any, stop_after: int = MAX_JSON_DEPTH) -> int:
         deepest = max(deepest, depth)
         if deepest > stop_after:
             break
-        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+        for child in children:
+            if isinstance(child, (dict, list)):
+                pending.append((child, depth + 1))
+            elif type(child) in (int, float):
+                _check_number(child)
     return deepest
 
 

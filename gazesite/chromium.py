@@ -71,11 +71,17 @@ def camera_args(video: Path | None = None) -> list[str]:
     return args
 
 
-def launch(playwright: Any, *extra_args: str) -> Any:
-    """Launch the system Chromium headless with gazesite's base arguments."""
+def launch_options(*extra_args: str, sandbox: bool = False) -> dict[str, Any]:
+    """Playwright's launch options for the system Chromium, headless; ``sandbox`` keeps Chromium's own sandbox on."""
     if not CHROMIUM.exists():
         raise GazesiteError(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) or set GAZESITE_CHROMIUM")
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*BASE_ARGS, *extra_args])
+    args = [arg for arg in (*BASE_ARGS, *extra_args) if not (sandbox and arg == "--no-sandbox")]
+    return {"executable_path": str(CHROMIUM), "args": args}
+
+
+def launch(playwright: Any, *extra_args: str) -> Any:
+    """Launch the system Chromium headless with gazesite's base arguments (tests and benches: no sandbox)."""
+    return playwright.chromium.launch(**launch_options(*extra_args))
 
 
 def wait_ready(page: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,6 +17,7 @@ from gazesite import __version__
 from gazesite.collect.cli import collect as collect_command
 from gazesite.config import BACKENDS, QUANTIZATIONS, TFJS_BACKENDS
 from gazesite.data.faces import DEFAULT_RENDERERS, TRAINING_RENDERERS
+from gazesite.errors import GazesiteError
 from gazesite.report.command import report as report_command
 
 _PATH = click.Path(path_type=Path)
@@ -23,7 +25,18 @@ _RENDERERS_HELP = f"Who draws the synthetic faces, comma-separated: {', '.join(T
 _AUGMENT_HELP = "Degrade synthetic frames like cheap webcams: gamma, contrast, colour cast, blur, noise, JPEG, rescaling, vignetting."
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The command group; an OS refusal anywhere below becomes a one-line error instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; PermissionError (an unreadable --db folder, an unwritable --out parent) names the path."""
+        try:
+            return super().invoke(ctx)
+        except PermissionError as exc:
+            raise GazesiteError(f"{exc.filename or 'a file'}: permission denied: run as a user who may read or write it") from None
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gazesite")
 @click.option("-v", "--verbose", is_flag=True, help="Show debug messages.")
 @click.option("-q", "--quiet", is_flag=True, help="Show warnings and errors only.")
@@ -144,13 +157,30 @@ def inspect(path: Path) -> None:
 @click.option(
     "--snapshot", is_flag=True, help="Capture the URL with Chromium now and show the capture (gaze in document px; no framing needed)."
 )
-@click.option("--widths", default=None, help="With --snapshot: widths to capture, comma-separated  [default: 1280,1920]")
+@click.option("--widths", default=None, help="With --snapshot or a site folder: widths to capture, comma-separated  [default: 1280,1920]")
+@click.option(
+    "--allow-private",
+    is_flag=True,
+    help="Let build-time Chromium reach private, loopback and link-local addresses (refused by default).",
+)
+@click.option(
+    "--no-page-images", is_flag=True, help="With a site folder: do not capture its pages for reports (no Chromium at build time)."
+)
 @click.option("--study", default=None, help="A study name that every sample export carries.")
 @click.option("--collect", default=None, help="Send consenting visitors' samples to this URL (a 'gazesite collect' server).")
 @click.option("--consent", type=_PATH, default=None, help="With --collect: the consent notice (Markdown: paragraphs, emphasis, links).")
 @click.option(
     "--opencv", default="lean", show_default=True, help="OpenCV.js to ship: lean (the page's functions only) or full (npm's build)."
 )
+@click.option(
+    "--researcher-view",
+    is_flag=True,
+    help="With --collect: show the heatmap, gaze dot and panel instead of the participant flow (piloting).",
+)
+@click.option("--finish-url", default=None, help="With --collect: send participants here when they finish (pid=ID appended).")
+@click.option("--task", default=None, help="With --collect: the task participants read before the page (Markdown subset).")
+@click.option("--task-file", type=_PATH, default=None, help="With --collect: the task from a Markdown file (as --consent).")
+@click.option("--seconds", default=None, help="With --collect: end the session after N seconds on the page.")
 def build(
     target: str,
     model: Path | None,
@@ -162,15 +192,23 @@ def build(
     no_probe: bool,
     snapshot: bool,
     widths: str | None,
+    allow_private: bool,
+    no_page_images: bool,
     study: str | None,
     collect: str | None,
     consent: Path | None,
     opencv: str,
+    researcher_view: bool,
+    finish_url: str | None,
+    task: str | None,
+    task_file: Path | None,
+    seconds: str | None,
 ) -> None:
     """Build a static site that overlays a live gaze heatmap on TARGET."""
     from gazesite.config import BuildConfig
     from gazesite.errors import ConfigError
     from gazesite.paths import default_model_dir
+    from gazesite.study.participant import parse_seconds
     from gazesite.study.snapshot import parse_widths
 
     parsed_widths = parse_widths(widths) if widths is not None else None
@@ -187,10 +225,17 @@ def build(
         probe_target=not no_probe,
         snapshot=snapshot,
         widths=parsed_widths,
+        page_images=not no_page_images,
+        allow_private=allow_private,
         study=study,
         collect=collect,
         consent=consent,
         opencv=opencv,
+        researcher_view=researcher_view,
+        finish_url=finish_url,
+        task=task,
+        task_file=task_file,
+        seconds=parse_seconds(seconds) if seconds is not None else None,
     ).validate()
     from gazesite.site.build import build as run_build
 

@@ -196,17 +196,26 @@ class BuildConfig:
     cache_dir: Path | None = None
     probe_target: bool = True
     snapshot: bool = False  # capture the URL at build time instead of framing it (study mode)
-    widths: tuple[int, ...] | None = None  # snapshot widths; None: the default ones
+    widths: tuple[int, ...] | None = None  # snapshot (or site page image) widths; None: the default ones
+    page_images: bool = True  # capture a site folder's pages at build time, for reports
+    allow_private: bool = False  # let build-time Chromium reach private, loopback and link-local addresses
     study: str | None = None  # a name every sample export carries
     collect: str | None = None  # where consenting pages send their samples; None: nothing leaves the device
     consent: Path | None = None  # the consent notice (Markdown subset) shown before the camera starts
     opencv: str = DEFAULT_OPENCV  # which OpenCV.js ships: gazesite.site.opencv_js.OPENCV_BUILDS
+    researcher_view: bool = False  # a study build shows the heatmap, dot and panel instead of the participant flow
+    finish_url: str | None = None  # where the page sends a participant who has finished (pid= appended)
+    task: str | None = None  # the task participants read before the page (Markdown subset)
+    task_file: Path | None = None  # the same, from a file
+    seconds: int | None = None  # a time limit on the page, after which the session ends
 
     def validate(self) -> BuildConfig:
         """Return self, or raise ConfigError listing every problem."""
         from gazesite.study.target import study_problems, target_kind
 
         problems = study_problems(self.target, self.snapshot, self.widths, self.study, self.out)
+        if not self.page_images and target_kind(self.target) != "folder":
+            problems.append(f"--no-page-images: only a site folder's pages are captured; --target {self.target} is not a folder")
         problem = target_url_problem(self.target) if target_kind(self.target) == "url" else None
         if problem:
             local = " (or an existing site folder, or a PNG/JPEG/WebP image)" if "://" not in self.target else ""
@@ -230,6 +239,9 @@ class BuildConfig:
         from gazesite.collect.page import collect_problems
 
         problems.extend(collect_problems(self.collect, self.consent))
+        from gazesite.study.participant import participant_problems
+
+        problems.extend(participant_problems(self.collect, self.researcher_view, self.finish_url, self.task, self.task_file, self.seconds))
         if problems:
             raise ConfigError(problems)
         return self

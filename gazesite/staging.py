@@ -82,8 +82,11 @@ def written_by(out: Path, kind: OutputKind) -> bool:
 
 
 @contextmanager
-def staged_directory(out: Path) -> Iterator[Path]:
-    """Yield an empty folder to fill; on success it replaces ``out``, on error it vanishes."""
+def staged_directory(out: Path, private: bool = False) -> Iterator[Path]:
+    """Yield an empty folder to fill; on success it replaces ``out``, on error it vanishes.
+
+    A ``private`` output (participants' data: a report, an export) is readable by its owner only, as the database is.
+    """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}-new-", dir=out.parent))
@@ -91,11 +94,24 @@ def staged_directory(out: Path) -> Iterator[Path]:
         yield staging
         for placeholder in placeholders(out):
             shutil.copyfile(placeholder, staging / placeholder.name)
-        os.chmod(staging, 0o755)  # mkdtemp makes it private; readers (static hosts, git) need it open
+        if private:
+            restrict(staging)
+        else:
+            os.chmod(staging, 0o755)  # mkdtemp makes it private; readers (static hosts, git) need it open
         swap_into_place(staging, out)
     finally:
         # Only what this run created: after a successful swap the staging folder is gone already.
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def restrict(folder: Path) -> None:
+    """Make a folder and everything in it its owner's only (0700 folders, 0600 files); links are not followed."""
+    os.chmod(folder, 0o700)
+    for root, folders, files in os.walk(folder):
+        for name in (*folders, *files):
+            path = Path(root, name)
+            if not path.is_symlink():
+                os.chmod(path, 0o700 if name in folders else 0o600)
 
 
 def swap_into_place(staging: Path, out: Path) -> None:

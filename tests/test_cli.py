@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from gazesite.cli import cli
 from gazesite.data.dataset import Dataset, save_dataset
 
 from .helpers import assert_one_line_error, gazesite
@@ -178,3 +180,19 @@ def test_training_refuses_string_targets(tmp_path: Path) -> None:
     result = gazesite("train", "--data", data, "--epochs", "1", "--out", tmp_path / "model")
     assert_one_line_error(result, str(data), '"targets" must be a list of [x, y] number pairs')
     assert not (tmp_path / "model").exists()
+
+
+def test_a_permission_refusal_is_one_line_naming_the_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unreadable --db folder or an unwritable --out parent (root is never refused, so the refusal is staged)."""
+    from gazesite.report import read
+
+    def refuse(path: Path, limit: int) -> bytes:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(read, "read_bounded", refuse)
+    sample = tmp_path / "a.json"
+    sample.write_text("{}")
+    result = CliRunner().invoke(cli, ["report", str(sample), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and not isinstance(result.exception, PermissionError)
+    assert result.stderr.strip() == f"Error: {sample}: permission denied: run as a user who may read or write it"
+    assert not (tmp_path / "out").exists()

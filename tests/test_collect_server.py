@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from gazesite.collect.clients import RateLimiter
 from gazesite.collect.protocol import MAX_BODY_BYTES
-from gazesite.collect.server import RateLimiter
 from gazesite.collect.storage import database_counts, read_sessions
 
 from .helpers.collect import CollectProcess, make_batch
@@ -104,9 +104,9 @@ HOSTILE = {
         "nested deeper",
     ),
     "a 5000-digit integer": (b'{"sequence": ' + b"9" * 5000 + b"}", 400, "not valid JSON"),
-    "NaN": (json.dumps(make_batch()).replace('"x": 100.5', '"x": NaN').encode(), 400, "samples[0].x"),
-    "Infinity": (json.dumps(make_batch()).replace('"y": 200.25', '"y": Infinity').encode(), 400, "samples[0].y"),
-    "1e999": (json.dumps(make_batch()).replace('"y": 200.25', '"y": 1e999').encode(), 400, "samples[0].y"),
+    "NaN": (json.dumps(make_batch()).replace('"x": 100.5', '"x": NaN').encode(), 400, "holds NaN, which is not JSON"),
+    "Infinity": (json.dumps(make_batch()).replace('"y": 200.25', '"y": Infinity').encode(), 400, "holds Infinity"),
+    "1e999": (json.dumps(make_batch()).replace('"y": 200.25', '"y": 1e999').encode(), 400, "too large for a float"),
 }
 
 

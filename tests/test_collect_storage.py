@@ -97,13 +97,15 @@ def test_export_writes_one_file_per_session_all_or_nothing(tmp_path: Path) -> No
     )
     assert result.returncode == 0 and "2 sessions, 8 samples" in result.stdout, result.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "export.json",
+        "export.index",
         "one-0123456789abcdef.json",
         "two-0123456789abcdef.json",
     ]
     documents = {d["session"]: d for d in read_sessions(db)}
     for name, document in documents.items():
         assert json.loads((out / f"{name}.json").read_text()) == document
+    # Participants' data, as private as the database it came from.
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700 and {stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()} == {0o600}
     # A rerun replaces its own earlier export; a folder of something else is refused and left alone.
     assert (
         subprocess.run(
@@ -171,3 +173,12 @@ def test_parse_batch_refuses_what_json_allows_but_the_schema_does_not() -> None:
         parse_batch(b" " * (1024 * 1024 + 1))
     with pytest.raises(BatchError, match="nested deeper"):
         parse_batch(b"[" * 100_000)
+
+
+def test_a_symbolic_link_as_db_is_refused_not_followed(tmp_path: Path) -> None:
+    """A dangling link would have SQLite create the file it names, readable by everyone (0644)."""
+    link = tmp_path / "gaze.db"
+    link.symlink_to(tmp_path / "elsewhere.db")
+    with pytest.raises(StorageError, match="is a symbolic link: give the database file itself"):
+        Storage(link)
+    assert not (tmp_path / "elsewhere.db").exists()

@@ -71,6 +71,7 @@ def served_folder(tmp_path: Path) -> Iterator[str]:
     (site / "leak.txt").symlink_to(tmp_path / "secret.txt")
     (site / "app" / "outside").symlink_to(tmp_path)
     (site / "alias.html").symlink_to(site / "index.html")  # a link that stays inside is fine
+    (site / "loop.html").symlink_to("loop.html")  # a link loop serves nothing and crashes nothing
     server = make_server(site, port=0, host="127.0.0.1")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -92,7 +93,16 @@ def test_serve_gives_only_regular_files_inside_the_folder(served_folder: str) ->
     assert fetch(served_folder + "/") == (200, b"<p>the page</p>")
     assert fetch(served_folder + "/app/main.js") == (200, b"export {};")
     assert fetch(served_folder + "/alias.html") == (200, b"<p>the page</p>")
-    for path in ("/leak.txt", "/app/outside/secret.txt", "/app/", "/app", "/app/outside/", "/../secret.txt", "/%2e%2e/secret.txt"):
+    for path in (
+        "/loop.html",
+        "/leak.txt",
+        "/app/outside/secret.txt",
+        "/app/",
+        "/app",
+        "/app/outside/",
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+    ):
         status, body = fetch(served_folder + path)
         assert status == 404, path
         assert b"private key" not in body and b"main.js" not in body, path  # no file leaked, no listing

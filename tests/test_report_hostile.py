@@ -81,6 +81,13 @@ def test_too_many_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         (lambda d: d["samples"][3].update(element="a\u0000b"), ("sample 4: 'element'",)),
         (lambda d: d["samples"][3].pop("viewport"), ("sample 4: 'viewport'",)),
         (lambda d: d["samples"].__setitem__(3, [1, 2]), ("sample 4: expected an object, got a JSON array",)),
+        (lambda d: d.update(participant="has space"), ("'participant' must be null or 1-128 characters of A-Z",)),
+        (lambda d: d.update(participant="p" * 129), ("'participant' must be null or 1-128 characters",)),
+        (lambda d: d.update(participant=12345), ("'participant' must be null or",)),
+        (lambda d: d.update(pageStart=-1), ("'pageStart' must be a finite number from 0 to 8.64e+07",)),
+        (lambda d: d.update(pageStart="5"), ("'pageStart' must be a finite number",)),
+        (lambda d: d.update(pageEnd=True), ("'pageEnd' must be a finite number",)),
+        (lambda d: d.update(pageStart=5000, pageEnd=4000), ("'pageEnd' (4000 ms) must not be before 'pageStart' (5000 ms)",)),
     ],
 )
 def test_malformed_sample_documents(tmp_path: Path, change, fragments: tuple[str, ...]) -> None:
@@ -92,7 +99,7 @@ def test_malformed_sample_documents(tmp_path: Path, change, fragments: tuple[str
 def test_nan_and_infinity_tokens(tmp_path: Path) -> None:
     text = json.dumps(good()).replace('"x": ', '"x": NaN, "_x": ', 1)
     (tmp_path / "nan.json").write_text(text)
-    assert_refused(tmp_path, [tmp_path / "nan.json"], "nan.json", "sample 1: 'x' must be a finite number")
+    assert_refused(tmp_path, [tmp_path / "nan.json"], "nan.json", "holds NaN, which is not JSON")
 
 
 def test_not_json_at_all(tmp_path: Path) -> None:
@@ -160,7 +167,7 @@ def test_half_a_doc_point_in_csv(tmp_path: Path) -> None:
         ('{"aois": [{"name": "a"}]}', ("give exactly one of rect",)),
         ('{"aois": [{"name": "a", "rect": [0, 0, -5, 10]}]}', ("aois[0].rect (a)", "width and height above 0")),
         ('{"aois": [{"name": "a", "rect": [0, 0, "1", 10]}]}', ("aois[0].rect (a)",)),
-        ('{"aois": [{"name": "a", "rect": [0, 0, 1e309, 10]}]}', ("aois[0].rect (a)",)),
+        ('{"aois": [{"name": "a", "rect": [0, 0, 1e309, 10]}]}', ("holds a number too large for a float",)),
         ('{"aois": [{"name": "", "rect": [0, 0, 1, 1]}]}', ("aois[0].name: expected a printable string",)),
         ('{"aois": [{"name": "a", "element": 5}]}', ("aois[0].element",)),
         ('{"aois": [{"name": "a", "page": ["x"], "element": "main"}]}', ("aois[0].page",)),
@@ -202,7 +209,10 @@ def png_header(width: int, height: int) -> bytes:
         ("bomb.png", ("10000 x 10000 px, more than 60,000,000 pixels",)),
     ],
 )
-def test_bad_page_images(tmp_path: Path, image: str, fragments: tuple[str, ...]) -> None:
+def test_a_bad_claimed_page_image_draws_the_page_blank(
+    tmp_path: Path, image: str, fragments: tuple[str, ...], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A page image a session claims (anyone can post one): a bad claim never reads outside --pages, never stops the report."""
     site = tmp_path / "dist"
     site.mkdir()
     outside = tmp_path / "elsewhere"
@@ -211,8 +221,16 @@ def test_bad_page_images(tmp_path: Path, image: str, fragments: tuple[str, ...])
     (site / "link").symlink_to(outside)
     (site / "notes.txt").write_text("not an image")
     (site / "bomb.png").write_bytes(png_header(10_000, 10_000))
-    sample = rs.write(tmp_path / "a.json", rs.document(rs.SESSION_A, rs.a_then_b(), image=image))
-    assert_refused(tmp_path, [sample, "--pages", site], "page 'snapshot-1280'", *fragments)
+    claimant = rs.write(tmp_path / "a.json", rs.document(rs.SESSION_A, rs.a_then_b(), image=image))
+    honest = rs.write(tmp_path / "b.json", rs.document(rs.SESSION_B, rs.a_then_b(), image=image, seed=1))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["report", str(claimant), str(honest), "--pages", str(site), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    warnings = [record.getMessage() for record in caplog.records if "drawn blank" in record.getMessage()]
+    assert len(warnings) == 1 and "page 'snapshot-1280'" in warnings[0], caplog.text
+    assert all(fragment in warnings[0] for fragment in fragments), warnings[0]
+    manifest = json.loads((out / "report.json").read_text())
+    assert [page["background"] for page in manifest["pages"]] == ["blank"] and len(manifest["participants"]) == 2
 
 
 def test_options_are_checked_together(tmp_path: Path) -> None:

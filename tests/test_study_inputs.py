@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import tracemalloc
 import zlib
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def test_a_site_is_gathered_without_hidden_files(tmp_path: Path) -> None:
     }
 
 
-@pytest.mark.parametrize("case", ["link-out", "link-to-folder", "broken-link", "fifo", "bad-name"])
+@pytest.mark.parametrize("case", ["link-out", "link-to-folder", "broken-link", "fifo", "bad-name", "self-loop", "two-link-loop"])
 def test_unsafe_site_entries_are_refused(tmp_path: Path, case: str) -> None:
     site = make_site(tmp_path / "site")
     secret = tmp_path / "secret.txt"
@@ -58,6 +59,11 @@ def test_unsafe_site_entries_are_refused(tmp_path: Path, case: str) -> None:
         (site / "gone.txt").symlink_to(site / "missing.txt")
     elif case == "fifo":
         os.mkfifo(site / "pipe")
+    elif case == "self-loop":
+        (site / "loop.css").symlink_to("loop.css")
+    elif case == "two-link-loop":
+        (site / "css" / "a.css").symlink_to("b.css")
+        (site / "css" / "b.css").symlink_to("a.css")
     else:
         (site / "a page.html").write_text("x")
     with pytest.raises(GazesiteError) as info:
@@ -80,6 +86,13 @@ def test_site_bounds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     deep.mkdir(parents=True)
     with pytest.raises(GazesiteError, match="nested deeper than 2"):
         gather_site(site)
+
+
+def test_a_looping_target_folder_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "site").symlink_to("site")
+    result = gazesite("build", "--no-probe", "--target", tmp_path / "site", "--out", tmp_path / "dist")
+    assert_one_line_error(result, f"--target {tmp_path / 'site'}: is a symbolic link loop")
+    assert not (tmp_path / "dist").exists()
 
 
 def test_site_and_output_must_not_contain_each_other(tmp_path: Path) -> None:
@@ -179,10 +192,11 @@ def test_a_cropped_image_is_reported(tmp_path: Path, cache_env: dict[str, str]) 
 def test_a_site_build_publishes_the_folder_under_site(tmp_path: Path, cache_env: dict[str, str]) -> None:
     site = make_site(tmp_path / "mysite")
     (site / ".env").write_text("SECRET=1")
-    result = run_build(cache_env, tmp_path / "dist", "--target", str(site))
+    result = run_build(cache_env, tmp_path / "dist", "--target", str(site), "--no-page-images")
     assert result.returncode == 0, result.stderr
     dist = tmp_path / "dist"
     assert (dist / "site/css/site.css").read_text() == "h1 { color: red }" and not (dist / "site/.env").exists()
+    assert json.loads((dist / "build.json").read_text())["study"]["pages"] == [] and not (dist / "pages").exists()
     page = (dist / "index.html").read_text()
     assert 'src="site/index.html"' in page and "frame-src &#39;self&#39;" in page and str(tmp_path) not in page
 
@@ -195,7 +209,10 @@ def test_a_site_build_publishes_the_folder_under_site(tmp_path: Path, cache_env:
         (["--target", "https://example.org/", "--snapshot", "--widths", "1280,wide"], "expected widths in px"),
         (["--target", "https://example.org/", "--snapshot", "--widths", "1280,1280"], "names a width twice"),
         (["--target", "https://example.org/", "--study", "a b"], "--study 'a b'"),
-        (["--target", "{site}", "--snapshot"], "leave them out"),
+        (["--target", "{site}", "--snapshot"], "leave it out"),
+        (["--target", "http://127.0.0.1:9/", "--snapshot"], "127.0.0.1:9 is 127.0.0.1, a private, loopback or link-local address"),
+        (["--target", "http://169.254.169.254/", "--snapshot"], "169.254.169.254:80 is 169.254.169.254, a private"),
+        (["--target", "https://example.org/", "--no-page-images"], "only a site folder's pages are captured"),
         (["--target", "{site}/missing.png"], "no such image file"),
         (["--target", "{site}/index.html"], "PNG/JPEG/WebP"),
         (["--target", "{site}/css"], "has no index.html"),
@@ -208,3 +225,25 @@ def test_bad_study_options_are_one_line_errors(tmp_path: Path, args: list[str], 
     result = gazesite("build", "--no-probe", *args, "--out", tmp_path / "dist")
     assert_one_line_error(result, problem)
     assert not (tmp_path / "dist").exists()
+
+
+def test_a_16_bit_image_target_is_converted_without_whole_image_copies(tmp_path: Path) -> None:
+    """A 16-bit RGBA PNG decodes to 8 bytes a pixel; converting it must not add whole-image temporaries on top."""
+    rows, width = 2000, 3840
+    pixels = np.zeros((rows, width, 4), np.uint16)
+    pixels[:, :, 3] = 65535
+    pixels[::7, :, 2] = 40000  # red rows, opaque
+    pixels[1::7, :, 3] = 0  # transparent rows: white, as a browser shows them
+    assert cv2.imwrite(str(tmp_path / "deep.png"), pixels)
+    decoded = rows * width * 8
+    tracemalloc.start()
+    try:
+        picture = read_image(tmp_path / "deep.png")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # The decoded image and the 8-bit result are needed; whole-image temporaries took the peak to 3.5x the decoded size.
+    assert peak < 2 * decoded, f"peak {peak / 1e6:.0f} MB for {decoded / 1e6:.0f} MB decoded"
+    assert picture.pixels.shape == (rows, width, 3) and picture.pixels.dtype == np.uint8
+    assert picture.pixels[0, 0].tolist() == [0, 0, 156] and picture.pixels[1, 0].tolist() == [255, 255, 255]
+    assert picture.pixels[2, 0].tolist() == [0, 0, 0]

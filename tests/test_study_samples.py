@@ -145,3 +145,18 @@ def test_a_sample_file_over_the_limit_is_refused_unread(tmp_path: Path) -> None:
         handle.truncate(MAX_SAMPLES_BYTES + 1)  # sparse: costs no disk
     with pytest.raises(SamplesError, match="larger than 64 MiB"):
         read_samples(path)
+
+
+def test_study_fields_are_read_and_checked(tmp_path: Path) -> None:
+    study = {"participant": "5f8e2a7c9b1d3e4f6a7b8c9d", "pageStart": 31000.5, "pageEnd": 95000}
+    read = read_samples(write(tmp_path, "s.json", json.dumps({**v2_document([V2_SAMPLE]), **study})))
+    assert {key: read[key] for key in study} == study
+    bare = read_samples(write(tmp_path, "bare.json", json.dumps(v2_document([V2_SAMPLE]))))
+    assert (bare["participant"], bare["pageStart"], bare["pageEnd"]) == (None, None, None)
+    for bad, fragment in (
+        ({"participant": "a b"}, '"participant" must be null or 1-128 characters'),
+        ({"pageStart": -1}, '"pageStart" must be null or ms from 0'),
+        ({"pageStart": 10, "pageEnd": 5}, '"pageEnd" must not be before "pageStart"'),
+    ):
+        with pytest.raises(SamplesError, match=fragment):
+            read_samples(write(tmp_path, "bad.json", json.dumps({**v2_document([V2_SAMPLE]), **bad})))

@@ -96,7 +96,7 @@ def test_dataset_does_not_depend_on_worker_count(default_dataset: Dataset) -> No
 
 
 def test_mixed_augmented_dataset_takes_turns_and_ignores_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Small chunks, so a few frames span several chunks (worker processes are forked: they see the patch).
+    # Small chunks, so a few frames span several chunks (each chunk carries its size to the worker processes).
     monkeypatch.setattr(generate, "CHUNK_SIZE", 12)
     kwargs = {"progress": False, "renderers": ("cartoon", "vector"), "augment": True}
     one = generate.make_dataset(30, seed=6, workers=1, **kwargs)

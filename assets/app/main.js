@@ -25,8 +25,13 @@ import { GazeDot } from './ui/gaze-dot.js';
 import { CalibrationStatus, Status, showFrameRefused } from './ui/status.js';
 import { DocumentHeatmap } from './study/docheatmap.js';
 import { createView } from './study/view.js';
+import { participantId, participantWording } from './study/participant.js';
+import { ParticipantFlow } from './study/participant-flow.js';
 
 const sessionStart = performance.now();
+// What a participant's page draws instead of the heatmap and the gaze dot: nothing.
+const NO_HEATMAP = Object.freeze({ add: () => {}, clear: () => {}, toDataURL: () => 'data:,' });
+const NO_DOT = Object.freeze({ move: () => {}, hide: () => {} });
 const $ = (id) => document.getElementById(id);
 
 const status = new Status($('status'));
@@ -44,6 +49,7 @@ const app = {
   view: null,
   consent: null,
   sender: null,
+  flow: null,
 };
 // Without --collect nothing leaves the device and no consent is asked; with it, nothing starts before consent.
 const consented = () => app.consent === null || app.consent.allowed;
@@ -94,6 +100,9 @@ function calibrationChanged(summary) {
 async function boot() {
   const config = readConfig();
   app.config = config;
+  calibrationStatus.poorError = config.calibration.poorError;
+  // A study build shows participants the page alone (study/participant-flow.js); --researcher-view and other builds show everything.
+  const participantView = config.participant.flow;
   // The mode shows in the status line and the debug panel at once, before the model has loaded.
   const debug = new DebugPanel(document);
   const showMode = (label, problem = null) => {
@@ -113,7 +122,12 @@ async function boot() {
     view: app.view,
     study: config.study?.name ?? null,
     calibration: () => app.calibration?.summary ?? null,
+    participant: participantId(location.search, config.participant),
   });
+  if (participantView) {
+    status.wording = participantWording;
+    app.flow = new ParticipantFlow(document, { settings: config.participant, app, status, panel: $('panel') });
+  }
   if (config.collect) askConsent(config);
   if (config.frameable === false) {
     status.refuseFrame(config.frameReason);
@@ -121,9 +135,13 @@ async function boot() {
   }
   checkLibraries();
   const { tf, h337, Stats } = globalThis;
-  const heatmap = new Heatmap(h337, $('heatmap'));
-  // Snapshot and same-origin pages scroll under the heatmap: it is kept in document px and scrolls with them.
-  app.heatmap = app.view.mode === 'frame' ? heatmap : new DocumentHeatmap(heatmap, app.view);
+  if (participantView) {
+    app.heatmap = NO_HEATMAP; // nothing is drawn over the page a participant looks at
+  } else {
+    const heatmap = new Heatmap(h337, $('heatmap'));
+    // Snapshot and same-origin pages scroll under the heatmap: it is kept in document px and scrolls with them.
+    app.heatmap = app.view.mode === 'frame' ? heatmap : new DocumentHeatmap(heatmap, app.view);
+  }
   const { backend, model, cascade, cv } = await loadAll(config, backendOrder(requestedBackend(config), config.backends), (name, failed) => {
     app.backend = name;
     $('backend').textContent = name;
@@ -159,7 +177,7 @@ async function boot() {
     calibration: app.calibration,
     smoothing: new MovingAverage(config.smoothing),
     heatmap: app.heatmap,
-    dot: new GazeDot($('gaze-dot')),
+    dot: participantView ? NO_DOT : new GazeDot($('gaze-dot')),
     samples: app.samples,
     stats: mountStats(Stats, $('stats')),
     debug,
@@ -181,8 +199,9 @@ async function boot() {
     onBusy: updateCalibrationControls,
   });
   updateCalibrationControls();
-  if (consented()) app.tracker.start();
-  else setState(app.consent.decision ?? 'consent');
+  if (!consented()) setState(app.consent.decision ?? 'consent');
+  else if (app.flow) app.flow.begin();
+  else app.tracker.start();
 }
 
 // The consent notice (shown at once, while the libraries load); accepting starts sending and the camera.
@@ -199,9 +218,13 @@ function askConsent(config) {
       });
       app.sender.start();
       updateCalibrationControls();
-      app.tracker?.start(); // not loaded yet: boot() starts it
+      // Before the model has loaded, boot() starts the camera (or the flow) once it has.
+      if (app.tracker === null) app.flow?.loading();
+      else if (app.flow) app.flow.begin();
+      else app.tracker.start();
     },
     onDecline: () => {
+      app.flow?.declined();
       collectStatus.declined(Sender.discard(config.collect));
       if (app.tracker !== null) setState('declined');
     },
@@ -271,6 +294,25 @@ async function calibrate(samples) {
   return app.calibrator.calibrateImages(samples);
 }
 
+/**
+ * Tests only: while the calibration flow keeps frames at a dot, the camera hands it these instead of the
+ * video's. `frames` is [{dot: [x, y] (as in config.calibration.layout or checkLayout), phase: "fit" |
+ * "check", images: [ImageData]}]; each dot's images repeat in turn. The flow on screen stays the real one.
+ */
+async function feedCalibration(frames) {
+  await ready;
+  const turns = new Map();
+  app.tracker.camera.source = () => {
+    const at = app.calibrator.collecting;
+    const entry =
+      at && frames.find(({ dot, phase }) => phase === at.phase && Math.abs(dot[0] - at.dot[0]) + Math.abs(dot[1] - at.dot[1]) < 1e-9);
+    if (!entry) return null;
+    const turn = turns.get(entry) ?? 0;
+    turns.set(entry, turn + 1);
+    return entry.images[turn % entry.images.length];
+  };
+}
+
 window.gazesite = Object.freeze({
   ready,
   processFrame,
@@ -309,6 +351,11 @@ window.gazesite = Object.freeze({
   get mode() {
     return app.view?.mode ?? null;
   },
+  /** A study build's participant flow: {phase, id} (phase: consent, loading, guide, calibration, task, page, end); else null. */
+  get participant() {
+    return app.flow && { phase: app.flow.phase, id: app.samples?.participant ?? null };
+  },
+  feedCalibration,
   /** With --collect: {consent: null | 'accepted' | 'declined', session, sentBatches, sentSamples, pending, ...}; else null. */
   get collect() {
     return app.consent && { consent: app.consent.decision, ...(app.sender?.status ?? {}) };

@@ -33,6 +33,11 @@ FINETUNE_ANCHOR = 1e-2
 #: Frames per dot the fine-tuning fits on (evenly spaced): its time grows with the frames, neighbouring frames add little,
 #: and 8 keep a 13-dot calibration at a few seconds in the browser.
 FINETUNE_FRAMES_PER_DOT = 8
+#: A check error above this (screen fractions) is a poor calibration: the result screen warns and puts Redo first,
+#: and the calibration status does not show it as good. 0.1 is where every synthetic person of the tests stays
+#: after a good calibration on any renderer (README, "Calibration"). A check error above the model's own is
+#: poor whatever its size.
+POOR_ERROR = 0.1
 
 
 def maths_settings() -> dict[str, Any]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from gazesite.collect.protocol import DEFAULT_BURST, DEFAULT_RATE
+from gazesite.collect.protocol import DEFAULT_BURST, DEFAULT_MAX_DB_BYTES, DEFAULT_RATE, QUOTA_OVERDRAFT
 
 _PATH = click.Path(path_type=Path)
 
@@ -24,8 +24,33 @@ _PATH = click.Path(path_type=Path)
     help="Requests per second one client address may make.",
 )
 @click.option("--burst", type=int, default=DEFAULT_BURST, show_default=True, help="Requests one client address may make at once.")
+@click.option(
+    "--trust-proxy",
+    type=int,
+    default=0,
+    show_default=True,
+    metavar="N",
+    help="Reverse proxies in front of the server: the client is the N-th X-Forwarded-For entry from the right (0: the TCP peer).",
+)
+@click.option(
+    "--max-db-bytes",
+    type=int,
+    default=DEFAULT_MAX_DB_BYTES,
+    show_default=True,
+    help=f"Storage quota: the database and its WAL; at it new sessions get 507 (started ones may go {QUOTA_OVERDRAFT:.0%} past).",
+)
 @click.pass_context
-def collect(ctx: click.Context, db: Path | None, origin: str | None, host: str, port: int, rate: float, burst: int) -> None:
+def collect(
+    ctx: click.Context,
+    db: Path | None,
+    origin: str | None,
+    host: str,
+    port: int,
+    rate: float,
+    burst: int,
+    trust_proxy: int,
+    max_db_bytes: int,
+) -> None:
     """Receive samples from consenting pages of a 'gazesite build --collect URL' site and store them in --db."""
     if ctx.invoked_subcommand is not None:
         if db is not None or origin is not None:
@@ -37,7 +62,16 @@ def collect(ctx: click.Context, db: Path | None, origin: str | None, host: str, 
     from gazesite.collect.server import CollectConfig, serve
 
     serve(
-        CollectConfig(db=db, origin=origin, host=host, port=port, rate=rate, burst=burst),
+        CollectConfig(
+            db=db,
+            origin=origin,
+            host=host,
+            port=port,
+            rate=rate,
+            burst=burst,
+            trust_proxy=trust_proxy,
+            max_db_bytes=max_db_bytes,
+        ),
         announce=lambda line: click.echo(line),
     )
 

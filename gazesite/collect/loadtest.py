@@ -22,13 +22,21 @@ import sys
 import tempfile
 import time
 from collections import Counter, deque
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gazesite.collect.process import ServerProcess
-from gazesite.collect.protocol import BATCH_FORMAT, BATCH_VERSION
+from gazesite.collect.protocol import (
+    BATCH_FORMAT,
+    BATCH_VERSION,
+    MAX_BODY_BYTES,
+    MAX_EXTRA_ARRAY,
+    MAX_EXTRA_KEYS,
+    MAX_SAMPLES,
+)
 from gazesite.collect.storage import read_sessions
 
 #: The origin the simulated pages claim (the server is started to accept exactly it).
@@ -91,6 +99,49 @@ class Tally:
     outcomes: Counter[str] = field(default_factory=Counter)
     first_ack: float | None = None
     last_ack: float | None = None
+
+
+def worst_case_body() -> bytes:
+    """The costliest valid batch to parse found so far (ms of parsing per byte), as long as it fits 1 MiB."""
+    # The most samples, each with every field the schema names and the most extra fields, as arrays of
+    # numbers as long as the body allows: the checks per byte peak there (measured against other shapes).
+    known = {"t": 1.5, "x": 1.5, "y": 2.5, "viewport": [1280, 800], "scroll": [0, 0], "dpr": 1, "face": [1, 2, 3, 4]}
+    known |= {"source": "m", "raw": [1, 2], "doc": [1, 2], "page": "/", "element": "a"}
+    batch = {"format": BATCH_FORMAT, "version": BATCH_VERSION, "session": "worst-case-0123456789", "study": None, "sequence": 0}
+    best = b""
+    for length in range(1, MAX_EXTRA_ARRAY + 1):
+        sample = known | {str(key): [0] * length for key in range(MAX_EXTRA_KEYS)}
+        body = json.dumps(batch | {"samples": [sample] * MAX_SAMPLES}, separators=(",", ":")).encode()
+        if len(body) > MAX_BODY_BYTES:
+            break
+        best = body
+    return best
+
+
+async def loop_stall_ms(work: Callable[[], Awaitable[object]], tick_seconds: float = 0.001) -> float:
+    """The longest the running event loop went without running a 1 ms ticker while ``work`` was awaited (ms)."""
+    loop = asyncio.get_running_loop()
+    longest = 0.0
+    done = False
+
+    async def ticker() -> None:
+        nonlocal longest
+        last = loop.time()
+        while not done:
+            await asyncio.sleep(tick_seconds)
+            now = loop.time()
+            longest = max(longest, now - last - tick_seconds)
+            last = now
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(tick_seconds * 5)  # the ticker is running before the work begins
+    try:
+        await work()
+        await asyncio.sleep(tick_seconds * 5)
+    finally:
+        done = True
+        await task
+    return longest * 1000
 
 
 def loopback_address(index: int) -> str:

@@ -7,6 +7,7 @@ killer would end it; ``start()`` (re)starts it on the same port.
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -25,8 +26,9 @@ def free_port() -> int:
 class ServerProcess:
     """``python -m gazesite collect`` in a subprocess on 127.0.0.1; kill() is SIGKILL, start() (re)starts it on the same port."""
 
-    def __init__(self, db: Path, origin: str, port: int | None = None, *extra: str) -> None:
+    def __init__(self, db: Path, origin: str, port: int | None = None, *extra: str, fd_limit: int | None = None) -> None:
         self.db, self.origin, self.port, self.extra = Path(db), origin, port or free_port(), extra
+        self.fd_limit = fd_limit  # the child's RLIMIT_NOFILE, soft and hard (a small machine's 1,024, or less), if given
         self.log = self.db.with_suffix(".log")
         self.process: subprocess.Popen[bytes] | None = None
         self.cpu_seconds = 0.0  # CPU time of the processes that have ended (Linux; 0 elsewhere)
@@ -36,7 +38,13 @@ class ServerProcess:
         command = [sys.executable, "-m", "gazesite", "collect", "--db", str(self.db), "--origin", self.origin]
         command += ["--host", "127.0.0.1", "--port", str(self.port), *self.extra]
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            self.process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                preexec_fn=self._limit_descriptors if self.fd_limit else None,
+            )
         deadline = time.monotonic() + timeout
         while True:
             if self.process.poll() is not None:
@@ -48,6 +56,11 @@ class ServerProcess:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"gazesite collect did not listen within {timeout:g} s") from None
                 time.sleep(0.05)
+
+    def _limit_descriptors(self) -> None:
+        """In the child before exec: lower its file-descriptor limit, the hard one too (so it cannot raise it)."""
+        assert self.fd_limit is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.fd_limit, self.fd_limit))
 
     @property
     def url(self) -> str:

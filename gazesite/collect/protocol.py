@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gazesite.bounded import InputError, json_type, parse_json
-from gazesite.study import MAX_PX, MAX_TIME_MS, MODES, SESSION_ID, TEXT_RULE, is_text
+from gazesite.study import MAX_PX, MAX_TIME_MS, MODES, PARTICIPANT_RULE, SESSION_ID, TEXT_RULE, is_participant_id, is_text
 
 BATCH_FORMAT = "gazesite-batch"
 BATCH_VERSION = 1
@@ -39,6 +39,13 @@ MAX_NUMBER = 1e12
 #: a batch every 2 s, so the default lets 20 participants share one address (a lab behind one NAT).
 DEFAULT_RATE = 10.0
 DEFAULT_BURST = 40
+#: Most samples one session may store: 3 hours at 30 Hz (a page-like sample is ~200 bytes: ~65 MB).
+MAX_SESSION_SAMPLES = 3 * 3600 * 30
+#: The server's default storage quota (``--max-db-bytes``): the database and its WAL together.
+DEFAULT_MAX_DB_BYTES = 10 * 1024**3
+#: Past the quota, sessions already stored may keep writing until the database is this much larger than it
+#: (so a participant in mid-session finishes); then every batch is refused.
+QUOTA_OVERDRAFT = 0.1
 #: Session ids, as samples v2 defines them.
 SESSION_PATTERN = SESSION_ID
 #: Study names (``gazesite build --study`` checks them with this same pattern): safe in file names and URLs.
@@ -73,6 +80,17 @@ def canonical(value: Any) -> str:
     """JSON text that is the same for equal values (sorted keys, no spaces)."""
     # ASCII: a lone surrogate ("\\ud800" is valid JSON) stays an escape instead of failing to encode.
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _array(items: list[Any], encoder: json.JSONEncoder) -> str:
+    """``encoder.encode(items)``, one item at a time: the same text."""
+    # The server parses on a worker thread; one C call over a 1 MiB batch would hold the GIL (and stop the
+    # event loop) for ~50 ms, while between items the loop may run.
+    return "[" + ",".join(encoder.encode(item) for item in items) + "]"
 
 
 def parse_batch(body: bytes) -> Batch:
@@ -117,9 +135,10 @@ def validate_batch(value: Any) -> Batch:
     if meta is not None:
         meta = _check_meta(meta, session, study)
     # Stored as sent (key order kept, so an export reads like the page's); the digest ignores key order.
-    samples_json = json.dumps(samples, separators=(",", ":"), allow_nan=False)
+    samples_json = _array(samples, _COMPACT)
     meta_json = None if meta is None else json.dumps(meta, separators=(",", ":"), allow_nan=False)
-    digest = hashlib.sha256(canonical([study, meta, samples]).encode()).hexdigest()
+    # canonical([study, meta, samples]), written out so the samples are encoded one at a time.
+    digest = hashlib.sha256(f"[{canonical(study)},{canonical(meta)},{_array(samples, _CANONICAL)}]".encode()).hexdigest()
     return Batch(session, study, sequence, meta, samples, samples_json, meta_json, digest)
 
 
@@ -157,10 +176,16 @@ _COORDINATE = f"a number from {-MAX_PX:g} to {MAX_PX:g}"
 _POINT = f"[x, y], numbers from {-MAX_PX:g} to {MAX_PX:g}"
 _SIZE = f"[width, height], numbers from 0 to {MAX_PX:g}"
 _TEXT = f"null or {TEXT_RULE}"
+_TIME = f"a number of ms from 0 to {MAX_TIME_MS:g}"
+
+
+def _time(value: Any) -> bool:
+    return _is_number(value) and 0 <= value <= MAX_TIME_MS
+
 
 #: Samples v1 and v2 fields: name -> (check, what is expected).
 _SAMPLE_FIELDS: dict[str, tuple[Any, str]] = {
-    "t": (lambda v: _is_number(v) and 0 <= v <= MAX_TIME_MS, f"a number of ms from 0 to {MAX_TIME_MS:g}"),
+    "t": (_time, _TIME),
     "x": (_px, _COORDINATE),
     "y": (_px, _COORDINATE),
     "viewport": (lambda v: _pair(v, low=0), _SIZE),
@@ -249,6 +274,10 @@ _META_FIELDS: dict[str, tuple[Any, str]] = {
     "started": (lambda v: v is None or _short_string(v, 64), "null or an ISO time"),
     "mode": (lambda v: v in MODES, f"one of {', '.join(MODES)}"),
     "screen": (lambda v: v is None or _pair(v, low=0), f"null or {_SIZE}"),
+    "participant": (lambda v: v is None or is_participant_id(v), f"null or a participant id, {PARTICIPANT_RULE}"),
+    # On the samples' clock: when the page was first shown after calibration, and when the participant finished.
+    "pageStart": (lambda v: v is None or _time(v), f"null or {_TIME}"),
+    "pageEnd": (lambda v: v is None or _time(v), f"null or {_TIME}"),
 }
 
 
@@ -276,4 +305,6 @@ def _check_meta(meta: Any, session: str, study: str | None) -> dict[str, Any]:
                 _check_page(page, f"meta.pages[{index}]")
         else:
             _check_extra(key, value, "meta")
+    start, end = meta.get("pageStart"), meta.get("pageEnd")
+    _need(start is None or end is None or end >= start, "meta.pageEnd", "null or not before meta.pageStart")
     return {key: value for key, value in meta.items() if key not in ("session", "study")}

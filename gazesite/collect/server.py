@@ -1,13 +1,19 @@
 """``gazesite collect``: the HTTP server (aiohttp) that receives batches from consenting pages.
 
-One request = one batch. Every request passes, in order: the per-client rate
-limit, the Origin check (only ``--origin`` may send, and only it gets CORS
-answers, preflight included), the content type, the body size (1 MiB, refused
-from Content-Length before reading), a read deadline, the JSON depth and the
-batch schema (``protocol``). Valid batches go to one writer thread that
-commits every batch waiting at that moment in one SQLite transaction (group
-commit) and only then answers: a 200 means the batch is on disk. Anything
-unexpected is a one-line 4xx/5xx answer; the server keeps serving.
+Before any request, a connection must fit the caps (per address and in all)
+and deliver its headers within ``HEADER_SECONDS``; otherwise it is closed.
+One request = one batch. Every request passes, in order: the Origin check
+(only ``--origin`` may send, and only it gets CORS answers, preflight
+included), the per-client rate limit (only requests with that Origin spend a
+client's budget; the client is the TCP peer, or with ``--trust-proxy N`` the
+address the N trusted proxies recorded), the content type, the body size
+(1 MiB, refused from Content-Length before reading), a read deadline, the
+JSON depth and the batch schema (``protocol``), parsed on a worker thread so
+a costly body does not stall the event loop. Valid batches go to one writer
+thread that commits every batch waiting at that moment in one SQLite
+transaction (group commit) within the storage quota, and only then answers:
+a 200 means the batch is on disk. Anything unexpected is a one-line 4xx/5xx
+answer; the server keeps serving.
 """
 
 from __future__ import annotations
@@ -16,11 +22,9 @@ import asyncio
 import json
 import logging
 import math
-import queue
+import signal
 import socket
-import threading
-import time
-from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,19 +32,43 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from gazesite.collect.protocol import DEFAULT_BURST, DEFAULT_RATE, MAX_BODY_BYTES, Batch, BatchError, parse_batch
-from gazesite.collect.storage import CONFLICT, DUPLICATE, Outcome, Storage, StorageError
+from gazesite.collect.clients import RateLimiter, client_key
+from gazesite.collect.connections import (
+    BODY_SECONDS,
+    MAX_CONNECTIONS_PER_ADDRESS,
+    ConnectionGuard,
+    ConnectionLimits,
+    QuietResourceErrors,
+    accept_backlog,
+    connection_cap,
+    listen,
+    raise_descriptor_limit,
+)
+from gazesite.collect.protocol import (
+    DEFAULT_BURST,
+    DEFAULT_MAX_DB_BYTES,
+    DEFAULT_RATE,
+    MAX_BODY_BYTES,
+    Batch,
+    BatchError,
+    parse_batch,
+)
+from gazesite.collect.storage import CONFLICT, DUPLICATE, FULL, SESSION_FULL, Storage, StorageError
+from gazesite.collect.writer import Writer
 from gazesite.config import canonical_host
 from gazesite.errors import ConfigError, GazesiteError
 
 log = logging.getLogger(__name__)
 
-#: Client addresses the rate limiter remembers (least recently seen are forgotten first).
-MAX_CLIENTS = 100_000
-#: Longest wait for a request body once its headers arrived (a slow sender holds a connection no longer).
-BODY_SECONDS = 10.0
-#: Most batches committed in one transaction.
-MAX_GROUP = 500
+#: Most proxy hops --trust-proxy may name.
+MAX_PROXY_HOPS = 16
+#: Bytes of bodies being parsed or waiting for the parser, at most; more get 503. Bytes, not batches: 200
+#: participants' small batches at once wait a few ms, while 16 worst-case 1 MiB ones already wait seconds.
+MAX_PARSING_BYTES = 16 * MAX_BODY_BYTES
+#: What a client should wait before retrying when the parser is busy.
+PARSER_RETRY_SECONDS = 1
+#: What a client should wait before retrying a new session when the database is full.
+FULL_RETRY_SECONDS = 60
 #: How long browsers may cache a preflight answer.
 PREFLIGHT_MAX_AGE = 600
 #: What a client should wait before retrying after a storage failure.
@@ -58,6 +86,8 @@ class CollectConfig:
     port: int = 8080
     rate: float = DEFAULT_RATE
     burst: int = DEFAULT_BURST
+    trust_proxy: int = 0  # reverse-proxy hops in front of the server whose X-Forwarded-For entries are believed
+    max_db_bytes: int = DEFAULT_MAX_DB_BYTES
 
     def validate(self) -> CollectConfig:
         """Return self with the origin in canonical form, or raise ConfigError listing every problem."""
@@ -73,9 +103,13 @@ class CollectConfig:
             problems.append(f"--rate {self.rate}: expected requests per second > 0")
         if self.burst < 1:
             problems.append(f"--burst {self.burst}: expected at least 1 request")
+        if not 0 <= self.trust_proxy <= MAX_PROXY_HOPS:
+            problems.append(f"--trust-proxy {self.trust_proxy}: expected the number of proxies in front, 0 to {MAX_PROXY_HOPS}")
+        if self.max_db_bytes < 1:
+            problems.append(f"--max-db-bytes {self.max_db_bytes}: expected a positive number of bytes")
         if problems:
             raise ConfigError(problems)
-        return CollectConfig(Path(self.db), origin, self.host, self.port, self.rate, self.burst)
+        return CollectConfig(Path(self.db), origin, self.host, self.port, self.rate, self.burst, self.trust_proxy, self.max_db_bytes)
 
 
 def canonical_origin(text: str) -> tuple[str, str | None]:
@@ -97,82 +131,6 @@ def canonical_origin(text: str) -> tuple[str, str | None]:
     return f"{parts.scheme.lower()}://{host.lower()}" + (f":{port}" if port not in (None, default) else ""), None
 
 
-class RateLimiter:
-    """Token buckets per client address: ``rate`` requests per second on average, ``burst`` at once."""
-
-    def __init__(self, rate: float, burst: int, max_clients: int = MAX_CLIENTS) -> None:
-        self.rate, self.burst, self.max_clients = rate, float(burst), max_clients
-        self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-
-    def wait(self, client: str, now: float | None = None) -> float:
-        """Take a token for ``client``: 0 if the request may go ahead, else the seconds until it may."""
-        now = time.monotonic() if now is None else now
-        tokens, stamp = self.buckets.pop(client, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - stamp) * self.rate)
-        wait = 0.0 if tokens >= 1 else (1 - tokens) / self.rate
-        self.buckets[client] = (tokens - 1 if wait == 0 else tokens, now)
-        while len(self.buckets) > self.max_clients:  # bounded memory: forget the longest-idle client
-            self.buckets.popitem(last=False)
-        return wait
-
-
-class Writer:
-    """One thread that stores batches: each round commits every batch waiting at that moment in one transaction."""
-
-    def __init__(self, storage: Storage, loop: asyncio.AbstractEventLoop) -> None:
-        self.storage, self.loop = storage, loop
-        self.queue: queue.SimpleQueue[tuple[Batch, asyncio.Future[Outcome]] | None] = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="gazesite-collect-writer", daemon=True)
-        self.thread.start()
-
-    async def submit(self, batch: Batch) -> Outcome:
-        """Store one batch; resolves once it is committed (StorageError if it could not be)."""
-        future: asyncio.Future[Outcome] = self.loop.create_future()
-        self.queue.put((batch, future))
-        return await future
-
-    def _run(self) -> None:
-        stopping = False
-        while not stopping:
-            item = self.queue.get()
-            if item is None:
-                break
-            group = [item]
-            while len(group) < MAX_GROUP:
-                try:
-                    item = self.queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    stopping = True
-                    break
-                group.append(item)
-            try:
-                outcomes: list[Any] = self.storage.store([batch for batch, _ in group])
-            except StorageError as exc:
-                log.error("%s", exc)
-                outcomes = [exc] * len(group)
-            except Exception as exc:  # a bug must not stop the writer: every waiting request still gets an answer
-                log.exception("storing %d batches failed", len(group))
-                outcomes = [StorageError(f"cannot store batches ({type(exc).__name__})")] * len(group)
-            for (_, future), outcome in zip(group, outcomes, strict=True):
-                self.loop.call_soon_threadsafe(_settle, future, outcome)
-
-    def close(self) -> None:
-        """Finish the waiting batches, then stop the thread."""
-        self.queue.put(None)
-        self.thread.join(timeout=30)
-
-
-def _settle(future: asyncio.Future[Outcome], outcome: Outcome | Exception) -> None:
-    if future.done():
-        return
-    if isinstance(outcome, Exception):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
-
-
 def answer(status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
     """A one-line JSON answer."""
     return web.Response(status=status, text=json.dumps(payload) + "\n", content_type="application/json", headers=headers)
@@ -188,12 +146,38 @@ def shown(value: str | None) -> str:
     return repr(value[:80] + ("…" if len(value) > 80 else "")) if value is not None else "none"
 
 
+class BatchParser:
+    """Parses request bodies on one worker thread, so a costly batch leaves the event loop free; bounded."""
+
+    def __init__(self) -> None:
+        # One thread: parsing is pure Python, so more threads would only take turns holding the GIL.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gazesite-collect-parse")
+        self.waiting = 0  # bytes
+
+    def full(self, size: int) -> bool:
+        """True when a body of ``size`` bytes would take the bodies waiting past MAX_PARSING_BYTES."""
+        return self.waiting + size > MAX_PARSING_BYTES
+
+    async def parse(self, body: bytes) -> Batch:
+        """``protocol.parse_batch`` on the worker thread (BatchError as it raises it)."""
+        self.waiting += len(body)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, parse_batch, body)
+        finally:
+            self.waiting -= len(body)
+
+    def close(self) -> None:
+        """Stop the worker thread (bodies still waiting are dropped: their requests are gone too)."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
 class Collector:
     """The request handlers, bound to one configuration and one writer."""
 
-    def __init__(self, config: CollectConfig, storage: Storage) -> None:
-        self.config, self.storage = config, storage
+    def __init__(self, config: CollectConfig, storage: Storage, connections: ConnectionLimits | None = None) -> None:
+        self.config, self.storage, self.connections = config, storage, connections
         self.limiter = RateLimiter(config.rate, config.burst)
+        self.parser = BatchParser()
         self.writer: Writer | None = None
 
     async def start_writer(self, app: web.Application) -> None:
@@ -202,6 +186,7 @@ class Collector:
 
     async def stop_writer(self, app: web.Application) -> None:
         """Write what the writer still holds, then close the database (aiohttp's on_cleanup)."""
+        self.parser.close()
         if self.writer is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.writer.close)
         self.storage.close()
@@ -209,11 +194,32 @@ class Collector:
     @web.middleware
     async def guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
         """Rate limit, turn every failure into a one-line answer, and add CORS headers for the allowed origin only."""
-        wait = self.limiter.wait(request.remote or "unknown")
+        connection = self.connections.guard_of(request.transport) if self.connections is not None else None
+        if connection is not None:
+            connection.request_started()
+        try:
+            response = await self.limited(request, handler)
+        finally:
+            if connection is not None:
+                connection.request_finished()
+        if request.headers.get("Origin") == self.config.origin:
+            response.headers["Access-Control-Allow-Origin"] = self.config.origin
+            response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+        response.headers["Vary"] = "Origin"
+        return response
+
+    async def limited(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Rate limit the requests with the allowed Origin and hand every request on; failures become one-line answers."""
+        # Only those spend their client's budget: junk without it gets its 403 from the handler, and cannot
+        # use up what an honest participant behind the same address (a proxy, a NAT) may send.
+        wait, client = 0.0, ""
+        if request.headers.get("Origin") == self.config.origin:
+            client = client_key(request.remote or "unknown", request.headers.getall("X-Forwarded-For", []), self.config.trust_proxy)
+            wait = self.limiter.wait(client)
         if wait > 0:
             response: web.StreamResponse = refuse(
                 429,
-                f"too many requests from {request.remote}: at most {self.config.rate:g} per second",
+                f"too many requests from {client}: at most {self.config.rate:g} per second",
                 {"Retry-After": str(math.ceil(wait))},
             )
         else:
@@ -224,10 +230,6 @@ class Collector:
             except Exception:
                 log.exception("%s %s failed", request.method, request.path)
                 response = refuse(500, "internal error: the request was not stored, retry later")
-        if request.headers.get("Origin") == self.config.origin:
-            response.headers["Access-Control-Allow-Origin"] = self.config.origin
-            response.headers["Access-Control-Expose-Headers"] = "Retry-After"
-        response.headers["Vary"] = "Origin"
         return response
 
     def origin_problem(self, request: web.Request) -> web.Response | None:
@@ -271,6 +273,7 @@ class Collector:
     async def post(self, request: web.Request) -> web.Response:
         """Validate and store one batch."""
         if problem := self.origin_problem(request):
+            problem.force_close()  # its body is never read: the sender pays for a new connection, not the server
             return problem
         if request.content_type not in ACCEPTED_TYPES:
             return refuse(415, f"content type {shown(request.content_type)} is not accepted: send application/json")
@@ -289,8 +292,10 @@ class Collector:
             response = refuse(408, f"the body did not arrive within {BODY_SECONDS:g} s")
             response.force_close()
             return response
+        if self.parser.full(len(body)):
+            return refuse(503, "the server is busy parsing other batches: retry later", {"Retry-After": str(PARSER_RETRY_SECONDS)})
         try:
-            batch = parse_batch(body)
+            batch = await self.parser.parse(body)
         except BatchError as exc:
             return refuse(400, str(exc))
         assert self.writer is not None
@@ -300,6 +305,10 @@ class Collector:
             return refuse(503, "the database is not available: retry later", {"Retry-After": str(STORAGE_RETRY_SECONDS)})
         if outcome.status == CONFLICT:
             return refuse(409, outcome.reason)
+        if outcome.status == FULL:
+            return refuse(507, outcome.reason, {"Retry-After": str(FULL_RETRY_SECONDS)})
+        if outcome.status == SESSION_FULL:  # the batch is well-formed, but its session may hold no more
+            return refuse(422, outcome.reason)
         return answer(
             200,
             {
@@ -317,9 +326,9 @@ async def _plain_server_header(request: web.Request, response: web.StreamRespons
     response.headers["Server"] = "gazesite-collect"
 
 
-def make_app(config: CollectConfig, storage: Storage) -> web.Application:
+def make_app(config: CollectConfig, storage: Storage, connections: ConnectionLimits | None = None) -> web.Application:
     """The aiohttp application for one validated configuration and its open storage."""
-    collector = Collector(config, storage)
+    collector = Collector(config, storage, connections)
     app = web.Application(middlewares=[collector.guard], client_max_size=MAX_BODY_BYTES)
     app.router.add_route("*", "/{tail:.*}", collector.dispatch)
     app.on_response_prepare.append(_plain_server_header)
@@ -328,21 +337,34 @@ def make_app(config: CollectConfig, storage: Storage) -> web.Application:
     return app
 
 
-def listen(host: str, port: int) -> socket.socket:
-    """Bind the listening socket (port 0 picks a free one); GazesiteError names the problem."""
+async def _serve(config: CollectConfig, storage: Storage, sock: socket.socket) -> None:
+    """Serve on ``sock`` until SIGINT/SIGTERM; every connection goes through a ConnectionGuard."""
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(QuietResourceErrors())
+    total = connection_cap(raise_descriptor_limit())
+    # Behind a proxy every connection comes from it: the proxy bounds its clients' connections, not us.
+    limits = ConnectionLimits(None if config.trust_proxy else MAX_CONNECTIONS_PER_ADDRESS, total, config.origin)
+    runner = web.AppRunner(make_app(config, storage, limits), access_log=None, shutdown_timeout=5)
+    await runner.setup()
+    stop = asyncio.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    handler = runner.server
+    assert handler is not None
+    backlog = accept_backlog(total)
+    server = await loop.create_server(lambda: ConnectionGuard(handler, limits), sock=sock, backlog=backlog)
+    log.info("at most %d connections, %s per address; backlog %d", total, limits.per_address or "any number", backlog)
     try:
-        # create_server sets SO_REUSEADDR, so a restart after a crash can take the same port at once.
-        return socket.create_server((host, port), family=socket.AF_INET6 if ":" in host else socket.AF_INET, backlog=1024)
-    except (OSError, OverflowError) as exc:
-        raise GazesiteError(
-            f"cannot listen on {host}:{port} ({getattr(exc, 'strerror', None) or exc}): choose another --host or --port"
-        ) from None
+        await stop.wait()
+    finally:
+        server.close()
+        await runner.cleanup()  # closes the connections, lets the writer finish what it holds, closes the database
 
 
 def serve(config: CollectConfig, announce: Any = print) -> None:
     """Open the database, listen, and serve until SIGINT/SIGTERM (the writer finishes what it holds)."""
     config = config.validate()
-    storage = Storage(config.db)
+    storage = Storage(config.db, config.max_db_bytes)
     try:
         sock = listen(config.host, config.port)
     except GazesiteError:
@@ -350,4 +372,4 @@ def serve(config: CollectConfig, announce: Any = print) -> None:
         raise
     host, port = sock.getsockname()[:2]
     announce(f"collecting into {config.db} at http://{host}:{port}/ for pages of {config.origin} (Ctrl+C stops)")
-    web.run_app(make_app(config, storage), sock=sock, print=None, access_log=None, handle_signals=True, shutdown_timeout=5)
+    asyncio.run(_serve(config, storage, sock))

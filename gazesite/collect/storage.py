@@ -1,7 +1,9 @@
 """Where collected batches live: SQLite in WAL mode, behind four calls the server and the report use.
 
-``Storage(path).store(batches)`` writes a group of validated batches in one
-transaction (idempotent on (session, sequence)); ``read_sessions(path)``
+``Storage(path, max_bytes).store(batches)`` writes a group of validated batches
+in one transaction (idempotent on (session, sequence)), refusing a new session
+once the file and its WAL reach ``max_bytes``, any session past the overdraft,
+and a session past ``MAX_SESSION_SAMPLES``; ``read_sessions(path)``
 returns one samples v2 document per session; ``export_sessions(path, out)``
 writes them as files; ``database_counts(path)`` counts what is stored.
 
@@ -19,18 +21,19 @@ import logging
 import os
 import sqlite3
 import stat
+from collections import OrderedDict
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.request import pathname2url
 
-from gazesite.collect.protocol import Batch
+from gazesite.collect.protocol import DEFAULT_MAX_DB_BYTES, MAX_SESSION_SAMPLES, QUOTA_OVERDRAFT, Batch
 from gazesite.errors import GazesiteError
 from gazesite.staging import OutputKind, out_problem, staged_directory
-from gazesite.study import SAMPLE_FORMAT
+from gazesite.study import EXPORT_INDEX_FORMAT, SAMPLE_FORMAT
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +41,15 @@ DB_FORMAT = "gazesite-collect"
 SCHEMA_VERSION = 1
 #: How long a writer waits for another connection's lock before giving up (ms).
 BUSY_TIMEOUT_MS = 5000
+#: Sessions whose stored sample count the writer keeps in memory (others are read back from the index).
+MAX_CACHED_SESSIONS = 10_000
 #: Gaps listed per session in an export's "collected" block (the count is always exact).
 MAX_LISTED_GAPS = 100
-EXPORT_MARKER = "export.json"
+#: The export's index of sessions: not named *.json, so ``gazesite report DIR/*.json`` reads the sessions only.
+EXPORT_MARKER = "export.index"
 EXPORT_OUTPUT = OutputKind("gazesite collect export", EXPORT_MARKER, ("format", "sessions"))
+#: The index's name before it was renamed: an export folder that holds it may still be replaced.
+LEGACY_EXPORT_OUTPUT = OutputKind("gazesite collect export", "export.json", ("format", "sessions"))
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -57,9 +65,13 @@ CREATE TABLE IF NOT EXISTS batches (
     digest TEXT NOT NULL,
     UNIQUE (session, sequence)
 );
+-- Covers a session's sample count, so the per-session cap never reads the samples themselves.
+CREATE INDEX IF NOT EXISTS batches_session_samples ON batches (session, sample_count);
 """
 
 STORED, DUPLICATE, CONFLICT = "stored", "duplicate", "conflict"
+#: Refused for room: the database reached --max-db-bytes (new sessions) or its overdraft (all); the session its cap.
+FULL, SESSION_FULL = "full", "session full"
 
 
 class StorageError(GazesiteError):
@@ -68,7 +80,7 @@ class StorageError(GazesiteError):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one batch: stored, duplicate (an identical retry) or conflict (same key, other content)."""
+    """What happened to one batch: stored, duplicate (an identical retry), conflict (same key, other content), or refused for room."""
 
     status: str
     reason: str = ""
@@ -81,6 +93,8 @@ def now_iso() -> str:
 
 def _require_database_file(path: Path, create: bool) -> None:
     """Refuse a path that is not (or cannot become) a regular database file."""
+    if path.is_symlink():  # a dangling one would have SQLite create its target, readable by all
+        raise StorageError(f"--db {path}: is a symbolic link: give the database file itself")
     if not path.exists():
         if not create:
             raise StorageError(f"--db {path}: no such database (expected a file written by 'gazesite collect')")
@@ -111,8 +125,10 @@ def _check_schema(connection: sqlite3.Connection, path: Path) -> None:
 class Storage:
     """A writable collect database (one per server process; writes happen on one thread)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_bytes: int | None = DEFAULT_MAX_DB_BYTES) -> None:
         self.path = Path(path)
+        self.max_bytes = max_bytes  # None: no quota
+        self.session_samples: OrderedDict[str, int] = OrderedDict()  # committed samples per recent session
         _require_database_file(self.path, create=True)
         try:
             # check_same_thread off: the server opens it on the main thread and writes on its writer thread only.
@@ -132,25 +148,82 @@ class Storage:
         except sqlite3.Error as exc:
             raise StorageError(f"--db {self.path}: {exc}") from None
 
+    def size(self) -> int:
+        """Bytes on disk: the database file and its WAL (what --max-db-bytes bounds)."""
+        total = 0
+        for path in (self.path, self.path.with_name(self.path.name + "-wal")):
+            with suppress(FileNotFoundError):  # no WAL yet
+                total += os.stat(path).st_size
+        return total
+
     def store(self, batches: list[Batch], received: str | None = None) -> list[Outcome]:
         """Write the batches in one transaction; return one Outcome per batch, in order. StorageError rolls all back."""
         received = received or now_iso()
         cursor = self.connection.cursor()
+        pending: dict[str, int] = {}  # sample counts of the sessions this transaction writes
         try:
+            size = self.size() if self.max_bytes is not None else 0  # one look per group: two stat calls
             cursor.execute("BEGIN IMMEDIATE")
-            outcomes = [self._store_one(cursor, batch, received) for batch in batches]
+            outcomes = []
+            for batch in batches:
+                outcome = self._store_one(cursor, batch, received, size, pending)
+                if outcome.status == STORED:
+                    size += len(batch.samples_json) + len(batch.meta_json or "")
+                outcomes.append(outcome)
             cursor.execute("COMMIT")
         except sqlite3.Error as exc:
             if self.connection.in_transaction:
                 self.connection.execute("ROLLBACK")
             raise StorageError(f"--db {self.path}: cannot store batches ({exc})") from None
+        except OSError as exc:
+            raise StorageError(f"--db {self.path}: cannot be measured ({exc.strerror})") from None
+        for session, count in pending.items():  # only once committed
+            self.session_samples[session] = count
+            self.session_samples.move_to_end(session)
+        while len(self.session_samples) > MAX_CACHED_SESSIONS:
+            self.session_samples.popitem(last=False)
         return outcomes
 
-    @staticmethod
-    def _store_one(cursor: sqlite3.Cursor, batch: Batch, received: str) -> Outcome:
+    def _stored_samples(self, cursor: sqlite3.Cursor, session: str, pending: dict[str, int]) -> int:
+        """Samples a session holds so far: this transaction's count, the remembered one, or the index's."""
+        if session in pending:
+            return pending[session]
+        if session in self.session_samples:
+            return self.session_samples[session]
+        return int(cursor.execute("SELECT COALESCE(SUM(sample_count), 0) FROM batches WHERE session = ?", (session,)).fetchone()[0])
+
+    def _room_problem(self, batch: Batch, size: int, new_session: bool) -> str | None:
+        """Why the quota refuses this batch, or None."""
+        if self.max_bytes is None:
+            return None
+        if new_session and size >= self.max_bytes:
+            return (
+                f"the database holds {size:,} bytes, its limit is --max-db-bytes {self.max_bytes}: no new sessions are taken, retry later"
+            )
+        if size >= self.max_bytes * (1 + QUOTA_OVERDRAFT):
+            return (
+                f"the database holds {size:,} bytes, past its limit (--max-db-bytes {self.max_bytes}) "
+                f"and the {QUOTA_OVERDRAFT:.0%} left for sessions already started"
+            )
+        return None
+
+    def _store_one(self, cursor: sqlite3.Cursor, batch: Batch, received: str, size: int, pending: dict[str, int]) -> Outcome:
         row = cursor.execute("SELECT study FROM batches WHERE session = ? LIMIT 1", (batch.session,)).fetchone()
         if row is not None and row[0] != batch.study:
             return Outcome(CONFLICT, f"session {batch.session} belongs to study {row[0]!r}, not {batch.study!r}")
+        stored = cursor.execute("SELECT digest FROM batches WHERE session = ? AND sequence = ?", (batch.session, batch.sequence)).fetchone()
+        if stored is not None:  # a retry is answered even when the database is full
+            if stored[0] == batch.digest:
+                return Outcome(DUPLICATE)
+            return Outcome(CONFLICT, f"batch {batch.sequence} of session {batch.session} was stored before with other content")
+        if problem := self._room_problem(batch, size, new_session=row is None):
+            return Outcome(FULL, problem)
+        samples = self._stored_samples(cursor, batch.session, pending) if row is not None else 0
+        if samples + len(batch.samples) > MAX_SESSION_SAMPLES:
+            return Outcome(
+                SESSION_FULL,
+                f"session {batch.session} holds {samples:,} samples: at most {MAX_SESSION_SAMPLES:,} per session",
+            )
         cursor.execute(
             "INSERT INTO batches (session, sequence, study, received, meta, samples, sample_count, digest) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session, sequence) DO NOTHING",
@@ -165,14 +238,8 @@ class Storage:
                 batch.digest,
             ),
         )
-        if cursor.rowcount == 1:
-            return Outcome(STORED)
-        (digest,) = cursor.execute(
-            "SELECT digest FROM batches WHERE session = ? AND sequence = ?", (batch.session, batch.sequence)
-        ).fetchone()
-        if digest == batch.digest:
-            return Outcome(DUPLICATE)
-        return Outcome(CONFLICT, f"batch {batch.sequence} of session {batch.session} was stored before with other content")
+        pending[batch.session] = samples + len(batch.samples)
+        return Outcome(STORED)
 
     def close(self) -> None:
         """Close the connection (SQLite checkpoints the WAL when the last connection closes)."""
@@ -201,16 +268,23 @@ def as_v2(sample: dict[str, Any]) -> dict[str, Any]:
     return filled
 
 
+#: Samples v2 document fields a batch's meta carries as the page learns them (README, "Samples version 2").
+_LATEST_KNOWN = ("participant", "pageStart", "pageEnd")
+
+
 def _session_document(session: str, rows: list[tuple[Any, ...]]) -> dict[str, Any]:
     """Assemble one session's batches (sorted by sequence) into a samples v2 document."""
     meta: dict[str, Any] = {}
     pages: dict[str, dict[str, Any]] = {}
     samples: list[dict[str, Any]] = []
+    # A page learns these during the session (pageEnd at its end): each keeps the latest batch's value that is not null.
+    known: dict[str, Any] = dict.fromkeys(_LATEST_KNOWN)
     for _sequence, _study, _received, meta_json, samples_json in rows:
         if meta_json is not None:
             meta = json.loads(meta_json)  # the latest batch's view of the session wins (calibration may change)
             for page in meta.get("pages") or []:
                 pages[page["id"]] = page
+            known.update({key: meta[key] for key in _LATEST_KNOWN if meta.get(key) is not None})
         samples.extend(as_v2(sample) for sample in json.loads(samples_json))
     sequences = [row[0] for row in rows]
     gaps: list[int] = []
@@ -230,6 +304,7 @@ def _session_document(session: str, rows: list[tuple[Any, ...]]) -> dict[str, An
         "screen": meta.get("screen"),
         "calibration": meta.get("calibration"),
         "pages": list(pages.values()),
+        **known,
         "samples": samples,
         # Not part of the page's export: what the server saw arrive.
         "collected": {
@@ -280,11 +355,11 @@ def database_counts(db_path: Path | str) -> dict[str, int]:
 
 
 def export_sessions(db_path: Path, out: Path) -> dict[str, Any]:
-    """Write ``out/<session>.json`` per session and ``out/export.json``, all or nothing; return the summary."""
-    if problem := out_problem(out, EXPORT_OUTPUT):
+    """Write ``out/<session>.json`` per session and ``out/export.index``, all or nothing; return the summary."""
+    if (problem := out_problem(out, EXPORT_OUTPUT)) and out_problem(out, LEGACY_EXPORT_OUTPUT):
         raise StorageError(problem)
-    summary: dict[str, Any] = {"format": "gazesite-collect-export", "database": str(db_path), "sessions": {}}
-    with staged_directory(out) as staging:
+    summary: dict[str, Any] = {"format": EXPORT_INDEX_FORMAT, "database": str(db_path), "sessions": {}}
+    with staged_directory(out, private=True) as staging:  # participants' data: as private as the database
         for document in iter_sessions(db_path):
             name = f"{document['session']}.json"  # session ids are [A-Za-z0-9_-]: safe file names
             (staging / name).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -36,7 +36,12 @@ class SyntheticBatch:
 
 
 def _render_chunk(
-    seed: int, chunk: int, spec: PipelineSpec = PIPELINE, renderers: tuple[str, ...] = DEFAULT_RENDERERS, augment: bool = False
+    seed: int,
+    chunk: int,
+    spec: PipelineSpec = PIPELINE,
+    renderers: tuple[str, ...] = DEFAULT_RENDERERS,
+    augment: bool = False,
+    frames: int = CHUNK_SIZE,
 ) -> SyntheticBatch:
     # Imported here so worker processes pay only for what they use.
     from gazesite.data import faces
@@ -47,7 +52,7 @@ def _render_chunk(
     # For cartoon this is synthetic.samples' own stream, frame for frame.
     stream = faces.samples(faces.chunk_renderer(chunk, renderers), faces.training_seed(seed, chunk))
     augment_rng = np.random.default_rng(np.random.SeedSequence([seed, chunk, AUGMENT_TAG])) if augment else None
-    for _ in range(CHUNK_SIZE):
+    for _ in range(frames):
         sample = next(stream)
         frame = sample.frame if augment_rng is None else degrade(sample.frame, augment_rng)
         result = process_frame(frame, spec)
@@ -55,7 +60,7 @@ def _render_chunk(
             crops.append(result.crop)
             targets.append(sample.target)
     size = spec.crop_size
-    return SyntheticBatch(np.array(crops, np.uint8).reshape(-1, size, size), np.array(targets, np.float32).reshape(-1, 2), CHUNK_SIZE)
+    return SyntheticBatch(np.array(crops, np.uint8).reshape(-1, size, size), np.array(targets, np.float32).reshape(-1, 2), frames)
 
 
 def make_dataset(
@@ -74,6 +79,7 @@ def make_dataset(
     webcam would (gazesite.data.faces.augment). With the defaults the output is
     exactly what the shipped model was trained on.
     """
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from tqdm import tqdm
@@ -86,12 +92,17 @@ def make_dataset(
     found = 0
     chunk = 0
     bar = tqdm(total=count, desc="synthetic faces", unit="crop", disable=not progress)
-    with ProcessPoolExecutor(max_workers=workers) if workers > 1 else _InlineExecutor() as pool:
+    # Workers come from a fork server, not a fork of this process: a fork copies whatever locks this process's other
+    # threads (a progress bar's monitor, a test runner's) hold at that moment, and a worker stalled on one for ever.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) if workers > 1 else _InlineExecutor() as pool:
         while found < count:
             # Ask for the chunks we still need, assuming ~90% are detected.
             wanted = max(1, math.ceil((count - found) / (CHUNK_SIZE * 0.9)))
             chunks = range(chunk, chunk + wanted)
-            for batch in pool.map(_render_chunk, [seed] * wanted, chunks, [spec] * wanted, [renderers] * wanted, [augment] * wanted):
+            # The chunk size travels with each chunk: a worker started by the fork server has only the module's default.
+            jobs = ([seed] * wanted, chunks, [spec] * wanted, [renderers] * wanted, [augment] * wanted, [CHUNK_SIZE] * wanted)
+            for batch in pool.map(_render_chunk, *jobs):
                 batches.append(batch)
                 found += len(batch.crops)
                 bar.update(min(len(batch.crops), max(0, count - (found - len(batch.crops)))))

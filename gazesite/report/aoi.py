@@ -7,11 +7,16 @@ one of ``rect`` ``[x, y, width, height]`` in document px or ``element``, a CSS
 path matched against the samples' ``element`` (same-origin mode): a fixation
 on that element or inside it (its path continues with a space or " > ").
 
-Measures, from fixations: whether a participant looked (one fixation or more),
-time to first fixation (from the participant's first frame on the AOI's page,
-or their first frame when the AOI names no page, to the onset of their first
-fixation in the AOI), dwell time (the summed durations of their fixations in
-it) and fixation count.
+Measures, from the fixations inside each participant's analysis window
+(quality.py): whether a participant looked (one fixation or more), time to
+first fixation (from the start of the participant's time on the AOI's page, to
+the onset of their first fixation in the AOI: on the page shown first, and for
+an AOI that names no page, that start is the window's start, when the page was
+shown after calibration; on a page reached later, the first frame on it),
+first-fixation duration, dwell time (the summed durations of their fixations
+in it), fixation count and revisits: a visit is a run of consecutive fixations
+in the AOI (a fixation elsewhere ends it), and revisits are the visits after
+the first.
 """
 
 from __future__ import annotations
@@ -76,6 +81,8 @@ class AoiVisit:
     ttff_ms: float | None
     dwell_ms: float
     fixations: int
+    first_fixation_ms: float | None = None
+    revisits: int = 0
 
 
 @dataclass
@@ -90,6 +97,10 @@ class AoiSummary:
     dwell_total_ms: float
     dwell_mean_ms: float | None
     fixations: int
+    first_fixation_median_ms: float | None = None
+    first_fixation_mean_ms: float | None = None
+    revisits_total: int = 0
+    revisits_mean: float | None = None  # over the participants who looked
 
 
 def read_aois(path: Path) -> list[Aoi]:
@@ -137,15 +148,45 @@ def _string(value: Any, where: str, limit: int) -> str:
     return value
 
 
-def first_frames(session: Session) -> dict[str | None, float]:
-    """Return the time of the participant's first frame on each page, and overall (key None)."""
+def first_frames(session: Session, window_start: float | None = None) -> dict[str | None, float]:
+    """Return when the participant's time on each page starts, and overall (key None).
+
+    ``session`` holds the samples of its analysis window, which starts at ``window_start`` (None: its first
+    frame). The page shown first and the overall start are the window's start; a later page starts at its
+    first frame.
+    """
     samples = session.samples
     starts: dict[str | None, float] = {}
     if len(samples):
-        starts[None] = float(samples.t[0])
+        begin = float(samples.t[0]) if window_start is None else min(window_start, float(samples.t[0]))
         pages, first = np.unique(samples.page.astype(str), return_index=True)
         starts.update({str(page): float(samples.t[index]) for page, index in zip(pages, first, strict=True)})
+        starts[None] = starts[str(samples.page[0])] = begin
     return starts
+
+
+def visit(aoi: Aoi, participant: str, found: list[Fixation], start: float | None) -> AoiVisit:
+    """One participant's measures on one AOI, from their fixations in time order; ``start``: when TTFF counts from."""
+    inside = [aoi.contains(fixation) for fixation in found]
+    hits = [fixation for fixation, hit in zip(found, inside, strict=True) if hit]
+    entries = sum(hit and (index == 0 or not inside[index - 1]) for index, hit in enumerate(inside))
+    return AoiVisit(
+        aoi=aoi.name,
+        participant=participant,
+        ttff_ms=hits[0].onset_ms - start if hits and start is not None else None,
+        dwell_ms=sum(hit.duration_ms for hit in hits),
+        fixations=len(hits),
+        first_fixation_ms=hits[0].duration_ms if hits else None,
+        revisits=max(0, entries - 1),
+    )
+
+
+def _median(values: list[float]) -> float | None:
+    return float(np.median(values)) if values else None
+
+
+def _mean(values: list[float]) -> float | None:
+    return float(np.mean(values)) if values else None
 
 
 def measure(
@@ -154,25 +195,25 @@ def measure(
     """Measure every AOI for every participant in ``fixations`` (the included ones)."""
     summaries, visits = [], []
     for aoi in aois:
-        rows = []
-        for participant, found in fixations.items():
-            hits = [fixation for fixation in found if aoi.contains(fixation)]
-            start = starts[participant].get(aoi.page)
-            ttff = hits[0].onset_ms - start if hits and start is not None else None
-            rows.append(AoiVisit(aoi.name, participant, ttff, sum(hit.duration_ms for hit in hits), len(hits)))
+        rows = [visit(aoi, participant, found, starts[participant].get(aoi.page)) for participant, found in fixations.items()]
         visits.extend(rows)
         looked = [row for row in rows if row.fixations]
         ttffs = [row.ttff_ms for row in looked if row.ttff_ms is not None]
+        firsts = [row.first_fixation_ms for row in looked if row.first_fixation_ms is not None]
         summaries.append(
             AoiSummary(
                 aoi=aoi,
                 participants=len(rows),
                 looked=len(looked),
-                ttff_median_ms=float(np.median(ttffs)) if ttffs else None,
-                ttff_mean_ms=float(np.mean(ttffs)) if ttffs else None,
+                ttff_median_ms=_median(ttffs),
+                ttff_mean_ms=_mean(ttffs),
                 dwell_total_ms=float(sum(row.dwell_ms for row in rows)),
-                dwell_mean_ms=float(np.mean([row.dwell_ms for row in looked])) if looked else None,
+                dwell_mean_ms=_mean([row.dwell_ms for row in looked]),
                 fixations=sum(row.fixations for row in rows),
+                first_fixation_median_ms=_median(firsts),
+                first_fixation_mean_ms=_mean(firsts),
+                revisits_total=sum(row.revisits for row in rows),
+                revisits_mean=_mean([float(row.revisits) for row in looked]),
             )
         )
     return summaries, visits

@@ -11,13 +11,24 @@ in CSS px, not degrees. The steps, per participant:
    ``RESAMPLE_MS`` grid of integer ms (pymovements' I-DT needs constant
    integer steps) and run ``pymovements.events.idt`` on it in chunks of
    ``IDT_CHUNK`` grid points (its window grows by re-measuring the whole
-   window, so one call's cost grows with the square of a fixation's length);
-   fixations that touch across a chunk border are joined again.
-3. Map each window back to the logged frames inside it. pymovements' window
-   ends on the point that broke the threshold, so trailing frames are dropped
-   while the dispersion exceeds it. A fixation starts at its first frame and
-   lasts until its last frame plus one frame interval (each frame stands for
-   one interval), so it does not depend on the resampling step.
+   window, so one call's cost grows with the square of a fixation's length).
+   Each chunk starts where the previous one's scan stopped, and a fixation
+   that reaches a chunk's end is scanned again in the next (in a longer chunk
+   when it filled the whole one), so chunks find what one call on the whole
+   run would; fixations that touch are joined when they stay within the
+   threshold together.
+3. Map each window back to the logged frames inside it (a binary search on
+   the frame times) and fit fixations to those frames: from the window's first
+   frame, take the longest run of frames whose raw dispersion stays within the
+   threshold; keep it when it lasts at least the minimum duration and go on
+   after it, else go on from the next frame (I-DT itself, on the logged frames,
+   inside the window). Resampling smooths a single stray frame away, so a
+   window can hold frames that break the threshold (pymovements' window also
+   ends on the point that broke it); they split or shorten the window, and a
+   piece shorter than the minimum is never reported. Two pointers and running
+   minima and maxima keep this linear in frames. A fixation starts at its first
+   frame and lasts until its last frame plus one frame interval (each frame
+   stands for one interval), so it does not depend on the resampling step.
 4. Its position is the median raw point, on documents mapped into document px
    with the frame's own viewport-to-document mapping (see ``doc_points``).
 """
@@ -25,7 +36,7 @@ in CSS px, not degrees. The steps, per participant:
 from __future__ import annotations
 
 import itertools
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +57,8 @@ DISPERSION_PX = 150.0
 MIN_FIXATION_MS = 100
 #: Grid points per I-DT call: 10 s at RESAMPLE_MS.
 IDT_CHUNK = 1000
+#: Floating-point slack when a fixation's duration is compared with the minimum (sums of frame steps round).
+_DURATION_SLACK_MS = 1e-6
 
 
 @dataclass(frozen=True)
@@ -109,7 +122,7 @@ def detect_fixations(session: Session, settings: FixationSettings) -> list[Fixat
     doc_raw = doc_points(samples)
     fixations = []
     for number, (start, end) in enumerate(runs(samples, settings.gap_ms)):
-        for first, last in idt_windows(samples.t[start:end], samples.raw[start:end], settings):
+        for first, last in idt_windows(samples.t[start:end], samples.raw[start:end], settings, interval):
             index = np.arange(start + first, start + last + 1)
             page = samples.page[start]
             points = samples.raw[index] if page == VIEWPORT_PAGE else doc_raw[index]
@@ -131,8 +144,8 @@ def detect_fixations(session: Session, settings: FixationSettings) -> list[Fixat
     return fixations
 
 
-def idt_windows(t: np.ndarray, raw: np.ndarray, settings: FixationSettings) -> list[tuple[int, int]]:
-    """Return fixations of one run as inclusive (first, last) indices of its logged frames."""
+def idt_windows(t: np.ndarray, raw: np.ndarray, settings: FixationSettings, interval: float) -> list[tuple[int, int]]:
+    """Return fixations of one run as inclusive (first, last) indices of its logged frames (``interval``: ms per frame)."""
     from pymovements.events import idt  # polars and friends load only when a report runs
 
     if len(t) < 2:
@@ -144,39 +157,117 @@ def idt_windows(t: np.ndarray, raw: np.ndarray, settings: FixationSettings) -> l
     if len(grid) < needed:
         return []
     points = np.column_stack([np.interp(grid, offsets, raw[:, 0]), np.interp(grid, offsets, raw[:, 1])])
+    xs, ys = raw[:, 0].tolist(), raw[:, 1].tolist()
+    times = offsets.tolist()
     windows: list[tuple[int, int]] = []
-    for chunk in range(0, len(grid), IDT_CHUNK):
-        part = slice(chunk, chunk + IDT_CHUNK)
-        if len(grid[part]) < needed:
-            break
+    taken = -1  # the last frame a window held: windows never share a frame
+    base = size = max(IDT_CHUNK, 4 * needed)
+    chunk = 0
+    while len(grid) - chunk >= needed:
+        part = slice(chunk, chunk + size)
         events = idt(
             points[part],
             timesteps=grid[part],
             minimum_duration=settings.min_duration_ms,
             dispersion_threshold=settings.dispersion_px,
         ).frame
-        for onset, offset in zip(events["onset"].to_list(), events["offset"].to_list(), strict=True):
-            inside = np.flatnonzero((offsets >= onset) & (offsets <= offset))
-            if len(inside):
-                windows.append(_trim(int(inside[0]), int(inside[-1]), raw, settings.dispersion_px))
+        onsets = np.asarray(events["onset"].to_list(), dtype=np.int64) // RESAMPLE_MS  # grid indices
+        ends = np.asarray(events["offset"].to_list(), dtype=np.int64) // RESAMPLE_MS
+        stop = min(chunk + size, len(grid))
+        if stop < len(grid) and len(ends) and ends[-1] == stop - 1:
+            # The last fixation reaches the chunk's end and may go on: scan it again from its start, in a longer
+            # chunk when it fills this one.
+            if onsets[-1] == chunk:
+                size *= 2
+                continue
+            onsets, ends, after = onsets[:-1], ends[:-1], int(onsets[-1])
+        else:
+            # I-DT's scan stopped after the last fixation, or at the first window start too close to the end to try.
+            after = max(int(ends[-1]) + 1 if len(ends) else chunk, stop - needed + 1)
+        # A window holds the frames after its first grid point's predecessor and before its last one's successor:
+        # a frame between two grid points shapes both, so a fixation's first frame is not lost to the grid, and
+        # fixations split at a chunk border still touch. The fit drops any of them that breaks the threshold.
+        firsts = np.searchsorted(offsets, grid[onsets] - RESAMPLE_MS, side="right")
+        lasts = np.searchsorted(offsets, grid[ends] + RESAMPLE_MS, side="left") - 1
+        for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
+            first = max(first, taken + 1)
+            if first <= last:
+                found = fit_fixations(times, xs, ys, first, last, settings, interval)
+                windows.extend(found)
+                taken = max(last, found[-1][1] if found else last)
+        if stop >= len(grid):
+            break
+        chunk, size = after, base
     return _join_touching(windows, raw, settings.dispersion_px)
 
 
-def _trim(first: int, last: int, raw: np.ndarray, threshold: float) -> tuple[int, int]:
-    """Drop trailing frames while the window's dispersion exceeds the threshold."""
-    while last > first and dispersion(raw[first : last + 1]) > threshold:
-        last -= 1
-    return first, last
+def fit_fixations(
+    t: list[float], xs: list[float], ys: list[float], first: int, last: int, settings: FixationSettings, interval: float
+) -> list[tuple[int, int]]:
+    """I-DT on the frames from ``first``: fixations that start in ``first..last``, each the longest run of frames
+    within the dispersion, lasting the minimum duration.
+
+    From a start frame, the run grows while its dispersion stays within the
+    threshold (past ``last`` too: resampling can end a window early, when an
+    interpolated point near a saccade used up the threshold); a run that lasts
+    at least the minimum (last frame - first frame + ``interval``) is a fixation
+    and the next start is the frame after it, else the next start is the next
+    frame. A run from a later start reaches at least as far (fewer points
+    disperse no more), so the end never moves back: with the running extremes
+    in monotonic queues this is linear in frames.
+    """
+    threshold, shortest = settings.dispersion_px, settings.min_duration_ms - _DURATION_SLACK_MS
+    found: list[tuple[int, int]] = []
+    # Indices in the window, their values increasing (minima) or decreasing (maxima) from the front.
+    low_x: deque[int] = deque()
+    high_x: deque[int] = deque()
+    low_y: deque[int] = deque()
+    high_y: deque[int] = deque()
+    queues = ((low_x, xs, True), (high_x, xs, False), (low_y, ys, True), (high_y, ys, False))
+    start, end, limit = first, first - 1, len(t) - 1  # the run is start..end, empty to begin with
+    while start <= last:
+        while end < limit:
+            nxt = end + 1
+            if end >= start:
+                spread_x = max(xs[high_x[0]], xs[nxt]) - min(xs[low_x[0]], xs[nxt])
+                spread_y = max(ys[high_y[0]], ys[nxt]) - min(ys[low_y[0]], ys[nxt])
+                if spread_x + spread_y > threshold:
+                    break
+            for queue, values, lowest in queues:
+                value = values[nxt]
+                while queue and (values[queue[-1]] >= value if lowest else values[queue[-1]] <= value):
+                    queue.pop()
+                queue.append(nxt)
+            end = nxt
+        if t[end] - t[start] + interval >= shortest:
+            found.append((start, end))
+            start = end + 1
+            for queue, _, _ in queues:
+                queue.clear()
+        else:
+            start += 1
+            for queue, _, _ in queues:
+                while queue and queue[0] < start:
+                    queue.popleft()
+        end = max(end, start - 1)
+    return found
 
 
 def _join_touching(windows: list[tuple[int, int]], raw: np.ndarray, threshold: float) -> list[tuple[int, int]]:
     """Join fixations that follow each other without a frame between them and stay within the threshold together."""
     joined: list[tuple[int, int]] = []
+    box = np.zeros(4)  # the last joined fixation's min x, min y, max x, max y: a join costs its new frames only
     for first, last in windows:
-        if joined and first <= joined[-1][1] + 1 and dispersion(raw[joined[-1][0] : last + 1]) <= threshold:
-            joined[-1] = (joined[-1][0], last)
-        elif not joined or first > joined[-1][1]:
+        points = raw[first : last + 1]
+        own = np.concatenate([points.min(axis=0), points.max(axis=0)])
+        if joined and first == joined[-1][1] + 1:
+            union = np.concatenate([np.minimum(box[:2], own[:2]), np.maximum(box[2:], own[2:])])
+            if float(np.sum(union[2:] - union[:2])) <= threshold:
+                joined[-1], box = (joined[-1][0], last), union
+                continue
+        if not joined or first > joined[-1][1]:
             joined.append((first, last))
+            box = own
     return joined
 
 

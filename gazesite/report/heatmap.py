@@ -4,7 +4,11 @@ Heatmap: every included participant's frames on the page, each at its page
 point (``doc``, or the viewport point on the "viewport" page) and weighted by
 the time it stands for (until the next frame, at most one face-lost gap), are
 summed on a grid and blurred with a Gaussian of ``HEATMAP_SIGMA_PX`` document
-px, then coloured over the page with opacity growing with the density.
+px, then coloured over the page with opacity growing with the density: the
+value is a share of the page's peak density (the legend, ``draw_legend``, gives
+the peak in ms of gaze per 100 x 100 document px), and below
+``HEATMAP_FLOOR`` the overlay is fully transparent, rising from there, so
+the page shows through where people hardly looked.
 Gaze plot: fixations as circles whose area grows with duration, numbered in
 time order, joined by saccade lines.
 """
@@ -23,9 +27,16 @@ from gazesite.report.pages import ReportPage
 
 #: Blur of the heatmap, in document px (about the size of a webcam tracker's error).
 HEATMAP_SIGMA_PX = 40.0
-#: Densities below this share of the peak stay transparent.
-HEATMAP_FLOOR = 0.03
+#: Densities below this share of the peak stay fully transparent; above it the opacity rises from 0.
+HEATMAP_FLOOR = 0.05
 HEATMAP_MAX_OPACITY = 0.75
+#: How fast the opacity rises above the floor (1: linearly with the density; below 1: faster at the low end).
+HEATMAP_OPACITY_GAMMA = 0.7
+#: The area the legend states the peak density per, in document px.
+LEGEND_AREA_PX = 100
+#: The legend's colour bar, in px, and the shares of the peak it labels.
+LEGEND_SIZE = (360, 18)
+LEGEND_TICKS = (HEATMAP_FLOOR, 0.25, 0.5, 0.75, 1.0)
 #: Colour stops from low to high density: blue, cyan, green, yellow, red.
 _STOPS = np.array([[0, 0, 255], [0, 255, 255], [0, 200, 0], [255, 255, 0], [255, 0, 0]], dtype=np.float64)
 FIXATION_FILL = (220, 40, 40, 110)
@@ -44,8 +55,9 @@ def frame_weights(samples: Samples, gap_ms: float) -> np.ndarray:
     return np.append(steps, last)
 
 
-def density(points: np.ndarray, weights: np.ndarray, page: ReportPage) -> np.ndarray:
-    """Return the blurred, peak-normalised density (height x width of the page's PNG); zeros without points."""
+def density(points: np.ndarray, weights: np.ndarray, page: ReportPage) -> tuple[np.ndarray, float]:
+    """Return the blurred density as shares of its peak (height x width of the page's PNG; zeros without points) and
+    the peak in ms of gaze per LEGEND_AREA_PX x LEGEND_AREA_PX document px."""
     from scipy.ndimage import gaussian_filter
 
     width, height = page.size
@@ -57,8 +69,16 @@ def density(points: np.ndarray, weights: np.ndarray, page: ReportPage) -> np.nda
             scaled[:, 1], scaled[:, 0], bins=(height, width), range=((0, height), (0, width)), weights=weights[keep]
         )
         grid = gaussian_filter(grid, sigma=max(1.0, HEATMAP_SIGMA_PX * page.scale), mode="constant")
-    peak = grid.max()
-    return grid / peak if peak > 0 else grid
+    peak = float(grid.max())
+    # The blur keeps the sum of the weights: a PNG px holds ms of gaze, and one PNG px is 1 / scale document px wide.
+    per_area = peak * (page.scale * LEGEND_AREA_PX) ** 2
+    return (grid / peak if peak > 0 else grid), per_area
+
+
+def opacity(values: np.ndarray) -> np.ndarray:
+    """The overlay's opacity for densities in 0..1: 0 up to HEATMAP_FLOOR, rising to HEATMAP_MAX_OPACITY at the peak."""
+    above = np.clip((values - HEATMAP_FLOOR) / (1.0 - HEATMAP_FLOOR), 0.0, 1.0)
+    return np.where(values > HEATMAP_FLOOR, above**HEATMAP_OPACITY_GAMMA * HEATMAP_MAX_OPACITY, 0.0)
 
 
 def colour(values: np.ndarray) -> np.ndarray:
@@ -67,13 +87,35 @@ def colour(values: np.ndarray) -> np.ndarray:
     return np.stack([np.interp(values, positions, _STOPS[:, channel]) for channel in range(3)], axis=-1)
 
 
-def draw_heatmap(canvas: Image.Image, points: np.ndarray, weights: np.ndarray, page: ReportPage) -> Image.Image:
-    """Return the page with the heatmap of ``points`` (document px) drawn over it."""
-    values = density(points, weights, page)
-    opacity = np.where(values >= HEATMAP_FLOOR, np.sqrt(values) * HEATMAP_MAX_OPACITY, 0.0)[..., None]
+def blend(base: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Colour densities ``values`` (0..1) over ``base`` (RGB floats), as uint8 RGB."""
+    alpha = opacity(values)[..., None]
+    return np.clip(np.rint(base * (1.0 - alpha) + colour(values) * alpha), 0, 255).astype(np.uint8)
+
+
+def draw_heatmap(canvas: Image.Image, points: np.ndarray, weights: np.ndarray, page: ReportPage) -> tuple[Image.Image, float]:
+    """Return the page with the heatmap of ``points`` (document px) drawn over it, and its peak (see ``density``)."""
+    values, peak = density(points, weights, page)
     base = np.asarray(canvas.convert("RGB"), dtype=np.float64)
-    blended = base * (1.0 - opacity) + colour(values) * opacity
-    return Image.fromarray(np.clip(np.rint(blended), 0, 255).astype(np.uint8), "RGB")
+    return Image.fromarray(blend(base, values), "RGB"), peak
+
+
+def draw_legend(background: tuple[int, int, int]) -> Image.Image:
+    """The heatmap's colour bar over a plain page: shares of the peak from 0 to 1, the ticks labelled in percent."""
+    width, height = LEGEND_SIZE
+    margin, label_height = 12, 16
+    image = Image.new("RGB", (width + 2 * margin, height + label_height + 6), (255, 255, 255))
+    values = np.tile(np.linspace(0.0, 1.0, width), (height, 1))
+    bar = blend(np.full((height, width, 3), background, dtype=np.float64), values)
+    image.paste(Image.fromarray(bar, "RGB"), (margin, 2))
+    pen = ImageDraw.Draw(image)
+    pen.rectangle([margin - 1, 1, margin + width, height + 2], outline=(120, 120, 120))
+    font = ImageFont.load_default(size=11)
+    for tick in LEGEND_TICKS:
+        x = margin + round(tick * (width - 1))
+        pen.line([x, height + 2, x, height + 5], fill=(60, 60, 60))
+        pen.text((x, height + 6), f"{tick:.0%}", fill=(30, 30, 30), font=font, anchor="mt")
+    return image
 
 
 def draw_gaze_plot(canvas: Image.Image, fixations: list[Fixation], page: ReportPage) -> Image.Image:

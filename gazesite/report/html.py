@@ -22,9 +22,19 @@ from markupsafe import Markup
 
 from gazesite import __version__
 from gazesite.paths import templates_dir
+from gazesite.report.aoi import AoiVisit
 from gazesite.report.fixations import FACE_LOST_GAP_MS, RESAMPLE_MS
-from gazesite.report.heatmap import HEATMAP_SIGMA_PX, draw_gaze_plot, draw_heatmap, frame_weights, save_png
-from gazesite.report.pages import ReportPage, load_canvas
+from gazesite.report.heatmap import (
+    HEATMAP_FLOOR,
+    HEATMAP_SIGMA_PX,
+    LEGEND_AREA_PX,
+    draw_gaze_plot,
+    draw_heatmap,
+    draw_legend,
+    frame_weights,
+    save_png,
+)
+from gazesite.report.pages import BLANK_PAGE, ReportPage, load_canvas
 from gazesite.report.run import REPORT_MANIFEST, Report
 from gazesite.staging import staged_directory
 
@@ -32,40 +42,51 @@ REPORT_TEMPLATE = "report.html.j2"
 REPORT_STYLE = "report.css"
 REPORT_FORMAT = "gazesite-report"
 PARTICIPANT_COLUMNS = (
-    "participant", "id", "samples", "duration_s", "sample_rate_hz", "face_share", "calibration_error",
-    "fixations", "included", "reason", "sources",
+    "participant", "id", "participant_id", "samples", "samples_outside_window", "window_start_ms", "window_end_ms",
+    "window_basis", "duration_s", "sample_rate_hz", "face_share", "calibration_error", "fixations", "included",
+    "reason", "sources",
 )  # fmt: skip
-FIXATION_COLUMNS = ("participant", "id", "page", "onset_ms", "duration_ms", "x", "y", "element")
+FIXATION_COLUMNS = ("participant", "id", "participant_id", "page", "onset_ms", "duration_ms", "x", "y", "element")
 AOI_COLUMNS = (
     "aoi", "page", "kind", "definition", "participants", "looked", "ttff_median_ms", "ttff_mean_ms",
-    "dwell_total_ms", "dwell_mean_ms", "fixations",
+    "first_fixation_median_ms", "first_fixation_mean_ms", "dwell_total_ms", "dwell_mean_ms", "fixations",
+    "revisits_total", "revisits_mean",
 )  # fmt: skip
-AOI_PARTICIPANT_COLUMNS = ("aoi", "participant", "id", "ttff_ms", "dwell_ms", "fixations")
+AOI_PARTICIPANT_COLUMNS = (
+    "aoi", "participant", "id", "participant_id", "ttff_ms", "first_fixation_ms", "dwell_ms", "fixations", "revisits",
+)  # fmt: skip
+#: The heatmaps' colour bar, beside the page PNGs.
+LEGEND_FILE = "heatmaps/legend.png"
+#: Most ids of undrawn pages report.json lists (the rest are counted).
+MAX_LISTED_PAGES = 100
 #: A spreadsheet runs a cell that starts with one of these as a formula.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: What a spreadsheet trims before it looks for a formula: spaces, no-break and ideographic ones included.
+_SPREADSHEET_SPACES = " \u00a0\u3000\t\r\n"
 
 
 def write_report(report: Report) -> None:
     """Write the whole report folder for ``report`` into its --out."""
     labels = {quality.participant: f"P{number}" for number, quality in enumerate(report.qualities, start=1)}
-    with staged_directory(report.config.out) as staging:
+    platform = {session.participant: session.participant_id for session in report.sessions}
+    with staged_directory(report.config.out, private=True) as staging:  # participants' data, like the database
         (staging / "heatmaps").mkdir()
         (staging / "gazeplots").mkdir()
         pages = [_draw_page(page, report, labels, staging) for page in report.pages]
+        if pages:
+            save_png(draw_legend(BLANK_PAGE), staging / LEGEND_FILE)
         participants = _participant_rows(report, labels)
         _write_csv(staging / "participants.csv", PARTICIPANT_COLUMNS, participants)
         fixation_rows = [
-            (labels[who], who, f.page, _num(f.onset_ms), _num(f.duration_ms), _num(f.x), _num(f.y), f.element)
+            (labels[who], who, platform[who], f.page, _num(f.onset_ms), _num(f.duration_ms), _num(f.x), _num(f.y), f.element)
             for who, found in report.fixations.items()
             for f in found
         ]
         _write_csv(staging / "fixations.csv", FIXATION_COLUMNS, fixation_rows)
         aois = [_aoi_row(summary) for summary in report.aoi_summaries]
         if report.aois:
-            _write_csv(staging / "aoi.csv", AOI_COLUMNS, [tuple(row.values()) for row in aois])
-            visit_rows = [
-                (v.aoi, labels[v.participant], v.participant, _num(v.ttff_ms), _num(v.dwell_ms), v.fixations) for v in report.aoi_visits
-            ]
+            _write_csv(staging / "aoi.csv", AOI_COLUMNS, [tuple(row[column] for column in AOI_COLUMNS) for row in aois])
+            visit_rows = [_visit_row(v, labels, platform) for v in report.aoi_visits]
             _write_csv(staging / "aoi_participants.csv", AOI_PARTICIPANT_COLUMNS, visit_rows)
         settings = _settings(report)
         left_out = [{"session": item.session, "reason": item.reason} for item in report.left_out]
@@ -78,8 +99,13 @@ def write_report(report: Report) -> None:
             "pages": pages,
             "aois": aois,
             "left_out": left_out,
+            "pages_not_drawn": {"count": len(report.pages_not_drawn), "ids": report.pages_not_drawn[:MAX_LISTED_PAGES]},
+            "samples_outside_window": sum(quality.outside for quality in report.qualities),
         }
-        (staging / REPORT_MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        # Every text was checked on the way in; backslashreplace is the last guard, so no character stops the write.
+        (staging / REPORT_MANIFEST).write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", errors="backslashreplace"
+        )
         html = render_html(
             {
                 "settings": settings,
@@ -91,9 +117,12 @@ def write_report(report: Report) -> None:
                 "included": sum(quality.included for quality in report.qualities),
                 "fixations": sum(len(found) for found in report.fixations.values()),
                 "left_out": left_out,
+                "not_drawn": len(report.pages_not_drawn),
+                "outside": sum(quality.outside for quality in report.qualities),
+                "legend": LEGEND_FILE,
             }
         )
-        (staging / "index.html").write_text(html, encoding="utf-8")
+        (staging / "index.html").write_text(html, encoding="utf-8", errors="backslashreplace")
 
 
 def _draw_page(page: ReportPage, report: Report, labels: dict[str, str], staging: Path) -> dict[str, Any]:
@@ -111,7 +140,8 @@ def _draw_page(page: ReportPage, report: Report, labels: dict[str, str], staging
     heatmap = f"heatmaps/{page.slug}.png"
     all_points = np.concatenate(points) if points else np.zeros((0, 2))
     all_weights = np.concatenate(weights) if weights else np.zeros(0)
-    save_png(draw_heatmap(canvas, all_points, all_weights, page), staging / heatmap)
+    image, peak = draw_heatmap(canvas, all_points, all_weights, page)
+    save_png(image, staging / heatmap)
     plots = []
     for participant in visitors:
         found = [fixation for fixation in report.fixations[participant] if fixation.page == page.id]
@@ -130,6 +160,7 @@ def _draw_page(page: ReportPage, report: Report, labels: dict[str, str], staging
         "png_width": width,
         "png_height": height,
         "participants": len(visitors),
+        "peak_ms_per_area": _num(peak),
         "gaze_plots": plots,
     }
 
@@ -143,7 +174,12 @@ def _participant_rows(report: Report, labels: dict[str, str]) -> list[tuple[Any,
             (
                 labels[quality.participant],
                 quality.participant,
+                by_id[quality.participant].participant_id,
                 quality.samples,
+                quality.outside,
+                _num(quality.window.start_ms),
+                _num(quality.window.end_ms),
+                quality.window.basis,
                 _num(quality.duration_s, 3),
                 _num(quality.sample_rate_hz, 2),
                 _num(quality.face_share, 4),
@@ -157,6 +193,12 @@ def _participant_rows(report: Report, labels: dict[str, str]) -> list[tuple[Any,
     return rows
 
 
+def _visit_row(v: AoiVisit, labels: dict[str, str], platform: dict[str, str | None]) -> tuple[Any, ...]:
+    """A row of aoi_participants.csv (AOI_PARTICIPANT_COLUMNS)."""
+    who = v.participant
+    return (v.aoi, labels[who], who, platform[who], _num(v.ttff_ms), _num(v.first_fixation_ms), _num(v.dwell_ms), v.fixations, v.revisits)
+
+
 def _aoi_row(summary: Any) -> dict[str, Any]:
     aoi = summary.aoi
     return {
@@ -168,9 +210,13 @@ def _aoi_row(summary: Any) -> dict[str, Any]:
         "looked": summary.looked,
         "ttff_median_ms": _num(summary.ttff_median_ms),
         "ttff_mean_ms": _num(summary.ttff_mean_ms),
+        "first_fixation_median_ms": _num(summary.first_fixation_median_ms),
+        "first_fixation_mean_ms": _num(summary.first_fixation_mean_ms),
         "dwell_total_ms": _num(summary.dwell_total_ms),
         "dwell_mean_ms": _num(summary.dwell_mean_ms),
         "fixations": summary.fixations,
+        "revisits_total": summary.revisits_total,
+        "revisits_mean": _num(summary.revisits_mean, 2),
     }
 
 
@@ -183,6 +229,8 @@ def _settings(report: Report) -> dict[str, Any]:
         "face_lost_gap_ms": config.fixation.gap_ms,
         "resample_ms": RESAMPLE_MS,
         "heatmap_sigma_px": HEATMAP_SIGMA_PX,
+        "heatmap_floor": HEATMAP_FLOOR,
+        "legend_area_px": LEGEND_AREA_PX,
         "max_error": config.max_error,
         "min_face": config.min_face,
         "default_gap_ms": FACE_LOST_GAP_MS,
@@ -196,20 +244,29 @@ def _num(value: float | None, digits: int = 1) -> float | None:
     return round(float(value), digits)
 
 
-def _cell(value: Any) -> Any:
-    """A CSV cell: empty for None, and text a spreadsheet would run as a formula is quoted with a leading '."""
+def csv_cell(value: Any) -> Any:
+    """A CSV cell: empty for None; in text, each ';'-separated part a spreadsheet would run as a formula gets a leading '.
+
+    Spreadsheets trim leading spaces (a no-break or ideographic space too) and take full-width ＝ ＋ － ＠ for
+    their ASCII forms; one whose list separator is ';' splits a cell there, so each part is checked alone.
+    """
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return f"'{value}"
+    if isinstance(value, str):
+        return ";".join(f"'{part}" if _runs_as_formula(part) else part for part in value.split(";"))
     return value
 
 
+def _runs_as_formula(text: str) -> bool:
+    """Whether a spreadsheet would read text (one cell, or one part of it) as a formula."""
+    return text.startswith(("\t", "\r")) or text.lstrip(_SPREADSHEET_SPACES).startswith(_FORMULA_START)
+
+
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with open(path, "w", newline="", encoding="utf-8", errors="backslashreplace") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
-        writer.writerows([_cell(value) for value in row] for row in rows)
+        writer.writerows([csv_cell(value) for value in row] for row in rows)
 
 
 def render_html(context: dict[str, Any]) -> str:

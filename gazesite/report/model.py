@@ -46,6 +46,13 @@ class Samples:
         """Return the samples at ``index`` (an index array or a boolean mask)."""
         return Samples(*(getattr(self, name)[index] for name in SAMPLE_COLUMNS))
 
+    def in_time_order(self) -> Samples:
+        """These samples sorted by time (stable), repeated times dropped (the same frame sent or exported twice)."""
+        ordered = self.take(np.argsort(self.t, kind="stable"))
+        keep = np.ones(len(ordered), dtype=bool)
+        keep[1:] = np.diff(ordered.t) > 0
+        return ordered.take(keep)
+
     @staticmethod
     def concat(parts: list[Samples]) -> Samples:
         """Join several sample sets (in the given order)."""
@@ -72,6 +79,10 @@ class Session:
     calibration_error: float | None = None
     screen: tuple[float, float] | None = None
     pages: dict[str, PageInfo] = field(default_factory=dict)
+    participant_id: str | None = None  # the recruitment platform's id (samples v2 "participant"), when the page had one
+    page_start: float | None = None  # ms when the page was first shown after calibration (samples v2 "pageStart")
+    page_end: float | None = None  # ms when the participant finished (samples v2 "pageEnd")
+    calibrated_from: float | None = None  # time of the first sample whose source is "calibrated"
 
 
 @dataclass(frozen=True)

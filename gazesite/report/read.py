@@ -21,8 +21,21 @@ from typing import Any, Literal, Protocol, overload
 import numpy as np
 
 from gazesite.bounded import MAX_JSON_DEPTH, MIB, InputError, json_type, parse_json, read_bounded
+from gazesite.report.merge import merge_sessions
 from gazesite.report.model import VIEWPORT_PAGE, LeftOut, PageInfo, ReportError, Samples, Session
-from gazesite.study import CSV_V1, CSV_V2, MAX_PX, MAX_TIME_MS, MODES, SESSION_ID, TEXT_RULE, is_text
+from gazesite.study import (
+    CSV_V1,
+    CSV_V2,
+    EXPORT_INDEX_FORMAT,
+    MAX_PX,
+    MAX_TIME_MS,
+    MODES,
+    PARTICIPANT_RULE,
+    SESSION_ID,
+    TEXT_RULE,
+    is_participant_id,
+    is_text,
+)
 from gazesite.study import SAMPLE_FORMAT as _FORMAT
 
 log = logging.getLogger(__name__)
@@ -36,6 +49,8 @@ MAX_SAMPLES_PER_SESSION = 400_000
 MAX_SAMPLES_TOTAL = 2_000_000
 #: Most input files and collected sessions in one report.
 MAX_SESSIONS = 10_000
+#: Most left-out sessions listed one by one; the rest are counted.
+MAX_LISTED = 1000
 #: Most page entries in one document.
 MAX_PAGES = 1000
 
@@ -48,18 +63,52 @@ def read_inputs(paths: Sequence[Path], db: Path | None = None) -> tuple[list[Ses
     """
     if not paths and db is None:
         raise ReportError("no input: give sample files (JSON or CSV) and/or --db FILE")
-    sessions = [read_sample_file(Path(path)) for path in dict.fromkeys(paths)]
-    left_out: list[LeftOut] = []
-    if db is not None:
-        collected, left_out = read_database(Path(db))
-        sessions.extend(collected)
+    sessions, skipped = [], []
+    for path in dict.fromkeys(paths):
+        try:
+            sessions.append(read_sample_file(Path(path)))
+        except ExportIndex as exc:  # DIR/* of an export folder names its index too: not a participant
+            log.warning("skipped %s", exc.message)
+            skipped.append(str(path))
+    if skipped and not sessions and db is None:
+        raise ReportError(f"no sample file among the inputs: {', '.join(skipped)} is an export's index; give the session files")
+    # The files the researcher named must all fit; the database's sessions fill what room is left.
     if len(sessions) > MAX_SESSIONS:
-        raise ReportError(f"{len(sessions)} sessions: at most {MAX_SESSIONS} fit in one report")
-    merged = merge_sessions(sessions)
-    total = sum(len(session.samples) for session in merged)
+        raise ReportError(f"{len(sessions)} sample files: at most {MAX_SESSIONS} fit in one report")
+    named = merge_sessions(sessions)
+    total = sum(len(session.samples) for session in named)
     if total > MAX_SAMPLES_TOTAL:
-        raise ReportError(f"the inputs hold {total:,} samples, more than the {MAX_SAMPLES_TOTAL:,} one report reads")
-    return merged, left_out
+        raise ReportError(f"the sample files hold {total:,} samples, more than the {MAX_SAMPLES_TOTAL:,} one report reads")
+    left_out: list[LeftOut] = []
+    if db is None:
+        return named, left_out
+    collected, left_out = read_database(Path(db))
+    kept, over = within_limits(merge_sessions(sessions + collected), {session.participant for session in named})
+    return kept, left_out + over
+
+
+def within_limits(sessions: list[Session], named: set[str]) -> tuple[list[Session], list[LeftOut]]:
+    """Keep sessions in order while they fit MAX_SESSIONS and MAX_SAMPLES_TOTAL; list the collected ones that do not.
+
+    Anyone can post to a collect server, so a flood of sessions must not refuse the study's report: what does
+    not fit is left out and listed (the server's quota and rate limit bound how much can arrive at all).
+    """
+    kept: list[Session] = []
+    over: list[LeftOut] = []
+    total = 0
+    for session in sessions:
+        samples = len(session.samples)
+        if session.participant in named or (len(kept) < MAX_SESSIONS and total + samples <= MAX_SAMPLES_TOTAL):
+            kept.append(session)
+            total += samples
+            continue
+        limit = f"{MAX_SESSIONS:,} sessions" if len(kept) >= MAX_SESSIONS else f"{MAX_SAMPLES_TOTAL:,} samples"
+        over.append(LeftOut(session.participant, f"{samples:,} samples past the report's limit of {limit}"))
+    if over:
+        log.warning("left out %d collected session(s) past the report's limits", len(over))
+    if len(over) > MAX_LISTED:  # the list itself stays readable and small
+        over = [*over[:MAX_LISTED], LeftOut(None, f"and {len(over) - MAX_LISTED:,} more sessions past the report's limits")]
+    return kept, over
 
 
 def read_database(db: Path) -> tuple[list[Session], list[LeftOut]]:
@@ -78,8 +127,6 @@ def read_database(db: Path) -> tuple[list[Session], list[LeftOut]]:
         raise ReportError(f"--db {db}: cannot be read as a collection database ({exc})") from None
     if not isinstance(documents, list):
         raise ReportError(f"--db {db}: the collection storage returned no list of sessions")
-    if len(documents) > MAX_SESSIONS:
-        raise ReportError(f"--db {db}: {len(documents)} sessions, at most {MAX_SESSIONS} fit in one report")
     sessions, left_out = [], []
     for index, document in enumerate(documents):
         try:
@@ -110,10 +157,16 @@ def read_sample_file(path: Path) -> Session:
 # ---------------------------------------------------------------- JSON documents
 
 
+class ExportIndex(ReportError):
+    """An input that is the index ``gazesite collect export`` writes beside the session files, not a sample file."""
+
+
 def session_from_document(document: Any, source: str, fallback_id: str) -> Session:
     """Check a samples document (version 1 or 2) and turn it into a session."""
     if not isinstance(document, dict):
         raise ReportError(f"{source}: expected a {SAMPLE_FORMAT} JSON object, got a JSON {json_type(document)}")
+    if document.get("format") == EXPORT_INDEX_FORMAT:
+        raise ExportIndex(f"{source}: the index of a 'gazesite collect export' (it lists the session files), not a sample file")
     if document.get("format") != SAMPLE_FORMAT:
         raise ReportError(f"{source}: 'format' must be {SAMPLE_FORMAT!r} (a sample file from a gazesite page)")
     version = document.get("version")
@@ -125,6 +178,7 @@ def session_from_document(document: Any, source: str, fallback_id: str) -> Sessi
     if len(raw_samples) > MAX_SAMPLES_PER_SESSION:
         raise ReportError(f"{source}: {len(raw_samples):,} samples, more than {MAX_SAMPLES_PER_SESSION:,}")
     participant, mode, screen, error, pages = fallback_id, "frame", None, None, {}
+    participant_id, page_start, page_end = None, None, None
     if version >= 2:
         participant = _session_id(document.get("session"), source) or fallback_id
         mode = document.get("mode", "frame")
@@ -133,8 +187,37 @@ def session_from_document(document: Any, source: str, fallback_id: str) -> Sessi
         screen = _pair(document.get("screen"), f"{source}: 'screen'", positive=True, nullable=True)
         error = _calibration_error(document.get("calibration"), source)
         pages = _pages(document.get("pages"), source)
+        participant_id = _participant_id(document.get("participant"), source)
+        page_start, page_end = _page_times(document, source)
     rows = [_sample_row(sample, version, f"{source}: sample {index + 1}") for index, sample in enumerate(raw_samples)]
-    return Session(participant, [source], version, mode, _columns(rows), error, screen, pages)
+    return Session(
+        participant, [source], version, mode, _columns(rows), error, screen, pages,
+        participant_id=participant_id, page_start=page_start, page_end=page_end, calibrated_from=_calibrated_from(rows),
+    )  # fmt: skip
+
+
+def _participant_id(value: Any, source: str) -> str | None:
+    if value is None:
+        return None
+    if not is_participant_id(value):
+        raise ReportError(f"{source}: 'participant' must be null or {PARTICIPANT_RULE}")
+    return str(value)
+
+
+def _page_times(document: dict[str, Any], source: str) -> tuple[float | None, float | None]:
+    """The document's ``pageStart`` and ``pageEnd`` (ms on the samples' clock, null when the page did not say)."""
+    start, end = (
+        None if document.get(key) is None else _number(document[key], f"{source}: {key!r}", low=0.0, high=MAX_TIME_MS)
+        for key in ("pageStart", "pageEnd")
+    )
+    if start is not None and end is not None and end < start:
+        raise ReportError(f"{source}: 'pageEnd' ({end:g} ms) must not be before 'pageStart' ({start:g} ms)")
+    return start, end
+
+
+def _calibrated_from(rows: list[tuple[Any, ...]]) -> float | None:
+    """The time of the first sample whose source is "calibrated" (the last item of each row), or None."""
+    return min((row[0] for row in rows if row[-1]), default=None)
 
 
 def _session_id(value: Any, source: str) -> str | None:
@@ -178,7 +261,7 @@ def _pages(value: Any, source: str) -> dict[str, PageInfo]:
 
 
 def _sample_row(sample: Any, version: int, where: str) -> tuple[Any, ...]:
-    """Return (t, x, y, raw_x, raw_y, doc_x, doc_y, vw, vh, sx, sy, page, element) of one JSON sample."""
+    """Return (t, x, y, raw_x, raw_y, doc_x, doc_y, vw, vh, sx, sy, page, element, calibrated) of one JSON sample."""
     if not isinstance(sample, dict):
         raise ReportError(f"{where}: expected an object, got a JSON {json_type(sample)}")
     t = _number(sample.get("t"), f"{where}: 't'", low=0.0, high=MAX_TIME_MS)
@@ -193,7 +276,8 @@ def _sample_row(sample: Any, version: int, where: str) -> tuple[Any, ...]:
         page = _text(sample.get("page"), f"{where}: 'page'", nullable=True)
         element = _text(sample.get("element"), f"{where}: 'element'", nullable=True)
     doc = doc or (math.nan, math.nan)
-    return (t, x, y, *raw, *doc, *viewport, *scroll, page, element)
+    # Only "calibrated" matters (it marks the analysis window's start); any other source is the model's own point.
+    return (t, x, y, *raw, *doc, *viewport, *scroll, page, element, sample.get("source") == "calibrated")
 
 
 def _number(value: Any, where: str, low: float = -MAX_PX, high: float = MAX_PX) -> float:
@@ -237,16 +321,7 @@ def _columns(rows: list[tuple[Any, ...]]) -> Samples:
         t=numbers[:, 0], xy=numbers[:, 1:3], raw=numbers[:, 3:5], doc=numbers[:, 5:7],
         viewport=numbers[:, 7:9], scroll=numbers[:, 9:11], page=page, element=element,
     )  # fmt: skip
-    return in_time_order(samples)
-
-
-def in_time_order(samples: Samples) -> Samples:
-    """Sort samples by time (stable) and drop repeated times (the same frame sent or exported twice)."""
-    order = np.argsort(samples.t, kind="stable")
-    ordered = samples.take(order)
-    keep = np.ones(len(ordered), dtype=bool)
-    keep[1:] = np.diff(ordered.t) > 0
-    return ordered.take(keep)
+    return samples.in_time_order()
 
 
 # ---------------------------------------------------------------- CSV
@@ -270,7 +345,7 @@ def session_from_csv(data: bytes, source: str) -> Session:
     except csv.Error as exc:
         raise ReportError(f"{source}: line {reader.line_num}: malformed CSV ({exc})") from None
     version = 2 if header == CSV_V2 else 1
-    return Session(source, [source], version, "frame", _columns(rows))
+    return Session(source, [source], version, "frame", _columns(rows), calibrated_from=_calibrated_from(rows))
 
 
 class _CsvLines(Protocol):
@@ -304,7 +379,7 @@ def _csv_rows(reader: _CsvLines, header: tuple[str, ...], source: str) -> Iterab
             doc = _optional_pair(row, "doc", where) or doc
             page = _text(row["page"] or None, f"{where}: page", nullable=True)
             element = _text(row["element"] or None, f"{where}: element", nullable=True)
-        yield (t, x, y, *raw, *doc, *viewport, *scroll, page, element)
+        yield (t, x, y, *raw, *doc, *viewport, *scroll, page, element, row["source"] == "calibrated")
 
 
 def _cell(row: dict[str, str], name: str, where: str, low: float = -MAX_PX, high: float = MAX_PX) -> float:
@@ -322,36 +397,3 @@ def _optional_pair(row: dict[str, str], name: str, where: str) -> tuple[float, f
     if not first and not second:
         return None
     return _cell(row, f"{name}_x", where), _cell(row, f"{name}_y", where)
-
-
-# ---------------------------------------------------------------- merging
-
-
-def merge_sessions(sessions: list[Session]) -> list[Session]:
-    """Join sessions that share a participant id (one session exported twice, or sent in parts)."""
-    by_id: dict[str, list[Session]] = {}
-    for session in sessions:
-        by_id.setdefault(session.participant, []).append(session)
-    merged = []
-    for participant, parts in by_id.items():
-        if len(parts) == 1:
-            merged.append(parts[0])
-            continue
-        first = parts[0]
-        pages: dict[str, PageInfo] = {}
-        for part in parts:
-            pages.update({key: value for key, value in part.pages.items() if key not in pages})
-        log.info("participant %s: merged %d inputs (%s)", participant, len(parts), ", ".join(p.sources[0] for p in parts))
-        merged.append(
-            Session(
-                participant=participant,
-                sources=[source for part in parts for source in part.sources],
-                version=max(part.version for part in parts),
-                mode=next((part.mode for part in parts if part.mode != "frame"), first.mode),
-                samples=in_time_order(Samples.concat([part.samples for part in parts])),
-                calibration_error=next((p.calibration_error for p in parts if p.calibration_error is not None), None),
-                screen=next((part.screen for part in parts if part.screen is not None), None),
-                pages=pages,
-            )
-        )
-    return merged

@@ -10,8 +10,8 @@ from gazesite.errors import ConfigError
 from gazesite.report.aoi import Aoi, AoiSummary, AoiVisit, first_frames, measure, read_aois
 from gazesite.report.fixations import Fixation, FixationSettings, detect_fixations
 from gazesite.report.model import LeftOut, Session
-from gazesite.report.pages import ReportPage, collect_pages
-from gazesite.report.quality import Quality, apply_exclusions, assess
+from gazesite.report.pages import ReportPage, collect_pages, on_pages
+from gazesite.report.quality import Quality, analysis_window, apply_exclusions, assess, in_window
 from gazesite.report.read import read_inputs
 from gazesite.staging import OutputKind, out_problem
 
@@ -68,6 +68,7 @@ class Report:
     aoi_summaries: list[AoiSummary]
     aoi_visits: list[AoiVisit]
     left_out: list[LeftOut] = field(default_factory=list)
+    pages_not_drawn: list[str] = field(default_factory=list)  # ids of pages looked at, past MAX_REPORT_PAGES
 
     @property
     def included(self) -> list[Session]:
@@ -80,7 +81,14 @@ def analyse(config: ReportConfig) -> Report:
     """Read, check and measure everything the report shows."""
     aois = read_aois(config.aoi) if config.aoi is not None else []
     sessions, left_out = read_inputs(config.inputs, config.db)
-    qualities = [assess(session) for session in sessions]
+    windows = {session.participant: analysis_window(session) for session in sessions}
+    # Everything below sees only the samples inside each session's window (quality.py: the calibration pause and
+    # the uncalibrated samples before it are not the page's tracking time).
+    cut = [in_window(session, windows[session.participant]) for session in sessions]
+    sessions = [session for session, _ in cut]
+    qualities = [assess(session, windows[session.participant], outside) for session, outside in cut]
+    # Quality counts every frame with a face; the pages show only the samples that lie on one (of a bounded few).
+    sessions = [on_pages(session) for session in sessions]
     apply_exclusions(qualities, config.max_error, config.min_face)
     for quality in qualities:
         if not quality.included:
@@ -88,10 +96,10 @@ def analyse(config: ReportConfig) -> Report:
     kept = {quality.participant for quality in qualities if quality.included}
     included = [session for session in sessions if session.participant in kept]
     fixations = {session.participant: detect_fixations(session, config.fixation) for session in included}
-    starts = {session.participant: first_frames(session) for session in included}
+    starts = {session.participant: first_frames(session, windows[session.participant].start_ms) for session in included}
     summaries, visits = measure(aois, fixations, starts)
-    pages = collect_pages(included, config.pages)
-    return Report(config, sessions, qualities, fixations, pages, aois, summaries, visits, left_out)
+    pages, not_drawn = collect_pages(included, config.pages)
+    return Report(config, sessions, qualities, fixations, pages, aois, summaries, visits, left_out, not_drawn)
 
 
 def make_report(config: ReportConfig) -> Report:

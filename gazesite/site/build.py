@@ -19,7 +19,7 @@ from typing import Any
 import gazesite
 from gazesite.calibration.dots import MARGIN as DOT_MARGIN
 from gazesite.calibration.dots import calibration_layout, check_layout
-from gazesite.calibration.settings import maths_settings
+from gazesite.calibration.settings import POOR_ERROR, maths_settings
 from gazesite.collect.page import collect_settings, consent_html
 from gazesite.config import TFJS_BACKENDS, BuildConfig, canonical_target
 from gazesite.data.dataset import FORMAT_NAME as DATASET_FORMAT_NAME
@@ -34,17 +34,16 @@ from gazesite.site.render import content_security_policy, origin_of, render_page
 from gazesite.site.vendor import VENDOR_FILES, VendoredFile, gather_vendor
 from gazesite.staging import BUILD_MANIFEST, staged_directory
 from gazesite.study import SAMPLE_FORMAT
-from gazesite.study.target import gather_study, refusal_hint, target_kind
+from gazesite.study.participant import participant_settings, task_html
+from gazesite.study.target import CaptureSettings, gather_study, refusal_hint, target_kind
 from gazesite.track.pipeline import cascade_path, pipeline_constants, spec_for_input_shape
 
 log = logging.getLogger(__name__)
 
 #: How the page's calibration paces each point: wait for the eyes to settle
 #: on a new dot, then collect frames; a few extra points only validate the fit.
-#: A check error above poorError (screen fractions) makes the result screen
-#: warn and recommend a redo: 0.1 is where the synthetic people the tests use
-#: stay after a good calibration on any renderer (README, "Calibration").
-CALIBRATION_TIMING = {"settleMs": 800, "collectMs": 900, "validationPoints": 4, "recordSeconds": 30, "poorError": 0.1}
+#: poorError: calibration/settings.py::POOR_ERROR.
+CALIBRATION_TIMING = {"settleMs": 800, "collectMs": 900, "validationPoints": 4, "recordSeconds": 30, "poorError": POOR_ERROR}
 
 
 @dataclass
@@ -62,7 +61,8 @@ def build(config: BuildConfig) -> Path:
     config = config.validate()
     if target_kind(config.target) == "url":
         config = replace(config, target=canonical_target(config.target))
-    study = gather_study(config.target, config.snapshot, config.widths, config.study)  # snapshot, image or local site
+    capture = CaptureSettings(config.widths, config.page_images, config.allow_private)
+    study = gather_study(config.target, config.snapshot, config.study, capture)  # snapshot, image or local site
     framed = study.mode == "frame"
     frame_check = probe_target(config.target) if config.probe_target and framed else FrameCheck(None, "not checked")
     if frame_check.frameable is False:
@@ -110,6 +110,8 @@ def build(config: BuildConfig) -> Path:
             "csp": content_security_policy(frame_origins, [page_config["collect"]["origin"]] if config.collect else []),
             # The consent notice, rendered from escaped text only (gazesite/collect/page.py); None: no collection.
             "consent": consent_html(config.collect, config.consent) if config.collect else None,
+            # The task shown before the page (same Markdown subset, escaped); None: no task.
+            "task": task_html(config.task, config.task_file),
             "scripts": [{"src": f"vendor/{v.name}", "integrity": v.integrity} for v in vendor if v.name.endswith(".js")],
             "app_script": {"src": f"{APP_DIR}/main.js", "integrity": integrity_of(app_files[f"{APP_DIR}/main.js"])},
             # The modules main.js imports get their integrity through modulepreload.
@@ -179,6 +181,8 @@ def page_settings(
         "sampleFormat": SAMPLE_FORMAT,
         # Where consenting visitors' samples go (None: nothing leaves the device).
         "collect": collect_settings(config.collect, config.study),
+        # What participants of a study build see (flow false: the researcher view).
+        "participant": participant_settings(config.collect, config.researcher_view, config.finish_url, config.seconds),
         # The page writes calibration and recording crops in the same format `gazesite train --data` reads.
         "datasetFormat": {"name": DATASET_FORMAT_NAME, "version": DATASET_FORMAT_VERSION},
     }
@@ -208,6 +212,12 @@ def manifest(config: BuildConfig, files: SiteFiles, frame_check: FrameCheck, ven
         "quantize": config.quantize,
         "backend": config.backend,
         "collect": canonical_target(config.collect) if config.collect else None,
+        "participant": {
+            "view": "researcher" if config.researcher_view or not config.collect else "participant",
+            "finish_url": config.finish_url,
+            "seconds": config.seconds,
+            "task": config.task is not None or config.task_file is not None,
+        },
         "opencv": opencv_summary(config.opencv, next(v for v in vendor if v.key == "opencv")),
         "files": dict(sorted(entries.items())),
     }

@@ -14,6 +14,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
+from gazesite.bounded import InputError, resolve_path
 from gazesite.errors import GazesiteError
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,12 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         """Return the regular file inside the served folder that ``url_path`` names, or None."""
         root = Path(self.directory)  # resolved by make_server
         mapped = Path(super().translate_path(url_path))  # drops the query and any '..'
-        if mapped.resolve() == root:
-            mapped = root / "index.html"
-        resolved = mapped.resolve()  # where a symbolic link really leads
+        try:
+            if resolve_path(mapped) == root:
+                mapped = root / "index.html"
+            resolved = resolve_path(mapped)  # where a symbolic link really leads
+        except InputError:  # a link loop: nothing to serve
+            return None
         return resolved if resolved.is_relative_to(root) and resolved.is_file() else None
 
     def translate_path(self, path: str) -> str:

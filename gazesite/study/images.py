@@ -130,17 +130,31 @@ def read_image(path: Path) -> Picture:
         raise InputError(f"is a {kind.upper()} that cannot be decoded")
     if decoded.shape[:2] != (height, width):
         raise InputError(f"declares {width}x{height} px but decodes to {decoded.shape[1]}x{decoded.shape[0]}")
-    return Picture(to_bgr(decoded)[:MAX_SNAPSHOT_HEIGHT].copy(), height)
+    return Picture(to_bgr(decoded[:MAX_SNAPSHOT_HEIGHT]), height)
+
+
+#: Rows converted at a time by to_bgr: its working memory is a few strips, not a few copies of the image.
+CONVERT_ROWS = 256
 
 
 def to_bgr(pixels: np.ndarray) -> np.ndarray:
     """8-bit BGR of a decoded image: 16-bit scaled down, grey spread, transparency laid over white (as a browser page's background)."""
+    if pixels.dtype not in (np.uint8, np.uint16):
+        raise InputError(f"has {pixels.dtype} pixels: expected 8 or 16 bits per channel")
+    # Strip by strip into one 8-bit result: a 16-bit RGBA page of the largest size is 0.5 GB decoded, and whole-image
+    # temporaries (shifted, cast, blended) would add three times that.
+    out = np.empty((*pixels.shape[:2], 3), np.uint8)
+    for top in range(0, pixels.shape[0], CONVERT_ROWS):
+        out[top : top + CONVERT_ROWS] = _strip_to_bgr(pixels[top : top + CONVERT_ROWS])
+    return out
+
+
+def _strip_to_bgr(pixels: np.ndarray) -> np.ndarray:
+    """to_bgr of a few rows."""
     import cv2
 
     if pixels.dtype == np.uint16:
         pixels = (pixels >> 8).astype(np.uint8)
-    if pixels.dtype != np.uint8:
-        raise InputError(f"has {pixels.dtype} pixels: expected 8 or 16 bits per channel")
     if pixels.ndim == 2:
         return cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
     if pixels.shape[2] == 4:

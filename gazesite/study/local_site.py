@@ -16,7 +16,7 @@ import re
 import stat
 from pathlib import Path
 
-from gazesite.bounded import MIB, size_text
+from gazesite.bounded import MIB, InputError, resolve_path, size_text
 from gazesite.errors import GazesiteError
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,12 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+~@=,-]*")
 
 def site_problem(folder: Path, out: Path) -> str | None:
     """Why ``folder`` cannot be published next to the build output ``out``, or None (checked before anything is read)."""
-    root = folder.resolve()
+    try:
+        root = resolve_path(folder)
+    except InputError as exc:
+        return str(exc)
+    if not root.is_dir():
+        return "leads to no folder (a broken symbolic link?): expected a static site folder"
     destination = out.resolve()
     if destination == root or destination.is_relative_to(root):
         return f"--out {out} is inside the site folder {folder}: choose an --out outside it"
@@ -90,7 +95,10 @@ def gather_site(folder: Path) -> dict[str, Path]:
 
 def _link_target(folder: Path, root: Path, relative: Path, link: Path) -> Path:
     """The file a symbolic link inside the site leads to: it must be a regular file inside the folder."""
-    resolved = link.resolve()
+    try:
+        resolved = resolve_path(link)
+    except InputError as exc:
+        raise fail(folder, relative, str(exc)) from None
     if not resolved.is_relative_to(root):
         raise fail(folder, relative, "is a symbolic link that leads out of the folder: expected files inside it")
     try:

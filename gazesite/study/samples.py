@@ -18,7 +18,7 @@ from typing import Any
 
 from gazesite.bounded import MIB, InputError, parse_json, read_bounded
 from gazesite.errors import GazesiteError
-from gazesite.study import CSV_V1, CSV_V2, MAX_TEXT, MODES, SAMPLE_FORMAT, SESSION_ID
+from gazesite.study import CSV_V1, CSV_V2, MAX_TEXT, MAX_TIME_MS, MODES, PARTICIPANT_RULE, SAMPLE_FORMAT, SESSION_ID, is_participant_id
 
 #: Largest sample file: about 200,000 samples (two hours at 30 frames/s).
 MAX_SAMPLES_BYTES = 64 * MIB
@@ -77,6 +77,9 @@ def parse_samples_json(text: str, name: str = "samples") -> dict[str, Any]:
         "screen": None,
         "calibration": None,
         "pages": [],
+        "participant": None,
+        "pageStart": None,
+        "pageEnd": None,
         "samples": [_sample(s, version, f"{name}: sample {i}") for i, s in enumerate(samples)],
     }
     if version == 1:
@@ -95,8 +98,25 @@ def parse_samples_json(text: str, name: str = "samples") -> dict[str, Any]:
         screen=_numbers(document.get("screen"), 2, f"{name}: screen", nullable=True),
         calibration=_calibration(document.get("calibration"), name),
         pages=_pages(document.get("pages"), name),
+        **_study_fields(document, name),
     )
     return out
+
+
+def _study_fields(document: dict[str, Any], name: str) -> dict[str, Any]:
+    """A study's ``participant``, ``pageStart`` and ``pageEnd`` (each optional, null when absent)."""
+    participant = document.get("participant")
+    if participant is not None and not is_participant_id(participant):
+        raise SamplesError(f'{name}: "participant" must be null or {PARTICIPANT_RULE}')
+    times = {}
+    for key in ("pageStart", "pageEnd"):
+        value = document.get(key)
+        if value is not None and not (type(value) in (int, float) and math.isfinite(value) and 0 <= value <= MAX_TIME_MS):
+            raise SamplesError(f'{name}: "{key}" must be null or ms from 0 to {MAX_TIME_MS:g}')
+        times[key] = value
+    if times["pageStart"] is not None and times["pageEnd"] is not None and times["pageEnd"] < times["pageStart"]:
+        raise SamplesError(f'{name}: "pageEnd" must not be before "pageStart"')
+    return {"participant": participant, **times}
 
 
 def _sample(sample: Any, version: int, where: str) -> dict[str, Any]:
@@ -241,6 +261,9 @@ def _parse_csv(rows: Any, name: str) -> dict[str, Any]:
         "screen": None,
         "calibration": None,
         "pages": [{"id": p, "width": None, "height": None, "image": None} for p in sorted(pages)],
+        "participant": None,
+        "pageStart": None,
+        "pageEnd": None,
         "samples": samples,
     }
     if version == 1:

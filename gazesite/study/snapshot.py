@@ -10,14 +10,14 @@ reports (samples v2 ``pages[].image``).
 
 from __future__ import annotations
 
-import concurrent.futures
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gazesite.errors import GazesiteError
+from gazesite.study.capture import Capture, capture_many
+from gazesite.study.egress import Fence, allowed_origin
 from gazesite.study.images import (
     MAX_SNAPSHOT_HEIGHT,
     MAX_SNAPSHOT_WIDTH,
@@ -27,7 +27,6 @@ from gazesite.study.images import (
     describe_bytes,
     encode_webp,
     tiles,
-    to_bgr,
 )
 
 log = logging.getLogger(__name__)
@@ -35,40 +34,8 @@ log = logging.getLogger(__name__)
 #: Widths captured when --widths is not given: a laptop and a desktop screen.
 DEFAULT_WIDTHS = (1280, 1920)
 MAX_WIDTHS = 4
-#: The viewport height while capturing: what `100vh` means in the captured page.
-CAPTURE_VIEWPORT_HEIGHT = 900
-#: Bounds of one capture: loading the page, scrolling it to wake lazy content, waiting for that content, each screenshot.
-NAVIGATION_TIMEOUT_MS = 30_000
-SCROLL_BUDGET_MS = 20_000
-SCROLL_PAUSE_MS = 150
-SETTLE_TIMEOUT_MS = 5_000
-SCREENSHOT_TIMEOUT_MS = 30_000
 #: Where the snapshot files go in dist/.
 SNAPSHOT_DIR = "snapshot"
-
-# Scrolls down one screen at a time (lazy images and infinite lists load as they come into view), never past the height
-# limit or the time budget, then back to the top; resolves with the document's height.
-_HEIGHT = "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"
-_SCROLL_THROUGH = """async ([limit, pauseMs, budgetMs]) => {
-  const height = () => HEIGHT;
-  const began = performance.now();
-  for (let y = 0; y < Math.min(height(), limit) && performance.now() - began < budgetMs; y += innerHeight) {
-    window.scrollTo(0, y);
-    await new Promise((resolve) => setTimeout(resolve, pauseMs));
-  }
-  window.scrollTo(0, 0);
-  await new Promise((resolve) => setTimeout(resolve, pauseMs));
-  return height();
-}""".replace("HEIGHT", _HEIGHT)
-
-
-@dataclass(frozen=True)
-class Capture:
-    """One width of a target: the picture, how long capturing took, and where the browser ended up."""
-
-    picture: Picture
-    seconds: float
-    final_url: str
 
 
 @dataclass
@@ -101,80 +68,20 @@ def parse_widths(text: str) -> tuple[int, ...] | None:
         return None
 
 
-def capture_url(url: str, widths: tuple[int, ...]) -> list[Capture]:
+def capture_url(url: str, widths: tuple[int, ...], fence: Fence) -> list[Capture]:
     """Load ``url`` in Chromium at each width, scroll it through, and capture the full page (up to the height limit)."""
-    # In a thread of its own: Playwright's sync API refuses a thread that runs an asyncio loop (a notebook, a test session).
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="gazesite-snapshot") as pool:
-        return pool.submit(_capture_all, url, widths).result()
-
-
-def _capture_all(url: str, widths: tuple[int, ...]) -> list[Capture]:
-    """capture_url's work, in one browser for all widths."""
-    try:
-        from playwright.sync_api import Error as PlaywrightError
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        raise GazesiteError("--snapshot needs Playwright: pip install playwright (Chromium itself comes from /usr/bin/chromium)") from None
-    from gazesite import chromium as browser
-
-    captures = []
-    try:
-        with sync_playwright() as playwright:
-            chromium = browser.launch(playwright)
-            try:
-                for width in sorted(widths):
-                    captures.append(_capture_width(chromium, url, width))
-            finally:
-                chromium.close()
-    except PlaywrightError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GazesiteError(f"--target {url}: the snapshot failed ({first})") from None
-    return captures
-
-
-def _capture_width(chromium: Any, url: str, width: int) -> Capture:
-    """Capture one width in a fresh browser context (no shared cookies or storage between widths)."""
-    import cv2
-    import numpy as np
-
-    began = time.monotonic()
-    context = chromium.new_context(
-        viewport={"width": width, "height": CAPTURE_VIEWPORT_HEIGHT},
-        device_scale_factor=1,
-        service_workers="block",
-        accept_downloads=False,
-    )
-    try:
-        page = context.new_page()
-        response = page.goto(url, wait_until="load", timeout=NAVIGATION_TIMEOUT_MS)
-        if response is not None and response.status >= 400:
-            log.warning("%s answered %d at width %d; capturing what it shows", url, response.status, width)
-        page.evaluate(_SCROLL_THROUGH, [MAX_SNAPSHOT_HEIGHT, SCROLL_PAUSE_MS, SCROLL_BUDGET_MS])
-        try:  # lazy content the scrolling asked for
-            page.wait_for_load_state("networkidle", timeout=SETTLE_TIMEOUT_MS)
-        except Exception:
-            log.info("%s kept loading after %d ms at width %d; capturing it as it is", url, SETTLE_TIMEOUT_MS, width)
-        full_height = max(1, int(page.evaluate(_HEIGHT)))
-        height = min(full_height, MAX_SNAPSHOT_HEIGHT)
-        # Strip by strip: one bounded screenshot at a time, never one surface of the whole page.
-        pixels = np.empty((height, width, 3), np.uint8)
-        for top in range(0, height, TILE_HEIGHT):
-            strip = min(TILE_HEIGHT, height - top)
-            png = page.screenshot(
-                clip={"x": 0, "y": top, "width": width, "height": strip},
-                full_page=True,
-                animations="disabled",
-                caret="hide",
-                timeout=SCREENSHOT_TIMEOUT_MS,
-            )
-            decoded = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_UNCHANGED)
-            if decoded is None or decoded.shape[:2] != (strip, width):
-                raise GazesiteError(f"--target {url}: Chromium returned a damaged screenshot at width {width}")
-            pixels[top : top + strip] = to_bgr(decoded)
-        final_url = page.url
-    finally:
-        context.close()
-    return Capture(Picture(pixels, full_height), time.monotonic() - began, final_url)
+    if refused := fence.check(url):
+        raise GazesiteError(f"--target {url}: {refused}")
+    captures = capture_many([(url, width) for width in sorted(widths)], what=f"--target {url}", fence=fence)
+    failed = next((capture for capture in captures if isinstance(capture, str)), None)
+    if failed is not None:  # a redirect the fence stopped fails the navigation: say why
+        why = f"; the page led to {next(iter(fence.refused.values()))}" if fence.refused else ""
+        raise GazesiteError(f"--target {url}: the snapshot failed ({failed}){why}")
+    done = [capture for capture in captures if isinstance(capture, Capture)]
+    for capture in done:  # the picture would be the fence's refusal, not the page
+        if refused := fence.refused.get(allowed_origin(capture.final_url)):
+            raise GazesiteError(f"--target {url}: the page led to {refused}")
+    return done
 
 
 def snapshot_site(pictures: list[Picture], label: str) -> SnapshotSite:

@@ -11,8 +11,10 @@ from urllib.parse import urlsplit
 from gazesite.bounded import InputError
 from gazesite.collect.protocol import STUDY_PATTERN
 from gazesite.errors import GazesiteError
+from gazesite.study.egress import Fence
 from gazesite.study.images import IMAGE_SUFFIXES, MAX_SNAPSHOT_HEIGHT, describe_bytes, read_image
 from gazesite.study.local_site import SITE_DIR, START_PAGE, folder_label, gather_site, site_problem
+from gazesite.study.page_images import PageImages, capture_site_pages
 from gazesite.study.snapshot import DEFAULT_WIDTHS, capture_url, image_label, snapshot_site, widths_problem
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,7 @@ def target_kind(target: str) -> str:
     if not target or urlsplit(target).scheme or "://" in target:
         return "url"
     path = Path(target)
-    if path.is_dir():
+    if path.is_dir() or (path.is_symlink() and not path.exists()):  # a broken or looping link: site_problem names it
         return "folder"
     if path.exists() or path.suffix.lower() in IMAGE_SUFFIXES:
         return "image"
@@ -41,9 +43,10 @@ def study_problems(target: str, snapshot: bool, widths: tuple[int, ...] | None, 
         problems.append(f"--widths {','.join(map(str, widths))}: {problem}")
     if widths is not None and not snapshot and kind == "url":
         problems.append("--widths sets the snapshot widths: give --snapshot as well")
-    if kind != "url" and (snapshot or widths is not None):
-        what = "a folder is framed from the page's own origin" if kind == "folder" else "an image is shown at its own width"
-        problems.append(f"--snapshot and --widths capture a URL; --target {target} is local ({what}): leave them out")
+    if kind == "folder" and snapshot:
+        problems.append(f"--snapshot captures a URL; --target {target} is a folder (framed from the page's own origin): leave it out")
+    if kind == "image" and (snapshot or widths is not None):
+        problems.append(f"--snapshot and --widths capture a URL; --target {target} is an image (shown at its own width): leave them out")
     if study is not None and not STUDY_NAME.fullmatch(study):
         problems.append(f"--study {study!r}: expected 1 to 64 letters, digits, '_' or '-'")
     if kind == "folder" and (problem := site_problem(Path(target), out)):
@@ -76,8 +79,21 @@ class StudySite:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def gather_study(target: str, snapshot: bool, widths: tuple[int, ...] | None, study: str | None) -> StudySite:
-    """Capture, read or copy what the page will show for ``target``; ``target`` is a canonical URL or a local path."""
+@dataclass(frozen=True)
+class CaptureSettings:
+    """How build-time Chromium captures: the widths, whether a site's pages are captured, where it may connect."""
+
+    widths: tuple[int, ...] | None = None  # None: DEFAULT_WIDTHS
+    page_images: bool = True  # a site folder's pages, for reports
+    allow_private: bool = False  # private, loopback and link-local addresses (the fence refuses them otherwise)
+
+
+def gather_study(target: str, snapshot: bool, study: str | None, capture: CaptureSettings) -> StudySite:
+    """Capture, read or copy what the page will show for ``target``; ``target`` is a canonical URL or a local path.
+
+    A local site's pages are also captured at each width (unless ``capture.page_images`` is off), for reports.
+    """
+    widths = capture.widths
     mode = mode_of(target, snapshot)
     settings: dict[str, Any] = {"mode": mode, "name": study}
     if mode == "frame":
@@ -86,8 +102,11 @@ def gather_study(target: str, snapshot: bool, widths: tuple[int, ...] | None, st
         folder = Path(target)
         copies = gather_site(folder)
         settings["site"] = {"base": f"{SITE_DIR}/", "start": f"{SITE_DIR}/{START_PAGE}"}
+        label = folder_label(folder)
         report: dict[str, Any] = {"mode": mode, "study": study, "site_files": len(copies)}
-        return StudySite(mode, folder_label(folder), f"{SITE_DIR}/{START_PAGE}", copies=copies, settings=settings, report=report)
+        images = capture_site_pages(copies, widths or DEFAULT_WIDTHS, label, capture.allow_private) if capture.page_images else PageImages()
+        report.update(pages=images.pages, warnings=images.warnings)
+        return StudySite(mode, label, f"{SITE_DIR}/{START_PAGE}", blobs=images.blobs, copies=copies, settings=settings, report=report)
     if target_kind(target) == "image":
         path = Path(target)
         try:
@@ -98,14 +117,16 @@ def gather_study(target: str, snapshot: bool, widths: tuple[int, ...] | None, st
             ) from None
         label, final_url = image_label(path), None
     else:
-        captures = capture_url(target, widths or DEFAULT_WIDTHS)
-        for capture in captures:
-            log.info("captured %s at width %d in %.1f s", target, capture.picture.width, capture.seconds)
-        pictures = [capture.picture for capture in captures]
+        captures = capture_url(target, widths or DEFAULT_WIDTHS, Fence(allow_private=capture.allow_private))
+        for done in captures:
+            log.info("captured %s at width %d in %.1f s", target, done.picture.width, done.seconds)
+        pictures = [done.picture for done in captures]
         label, final_url = target, captures[-1].final_url
     site = snapshot_site(pictures, label)
     settings["pages"] = site.pages
-    report = {"mode": mode, "study": study, "snapshots": site.report, "warnings": site.warnings}
+    # The pages' facts as reports read them (study.pages), beside the capture's own figures.
+    pages = [{key: page[key] for key in ("id", "width", "height", "image")} for page in site.pages]
+    report = {"mode": mode, "study": study, "snapshots": site.report, "pages": pages, "warnings": site.warnings}
     if final_url is not None:
         report["final_url"] = final_url
     total = sum(len(data) for data in site.blobs.values())

@@ -40,7 +40,8 @@ def study(
     tmp_path_factory: pytest.TempPathFactory, launch_chromium: Any, build_site: Any, serve_site: Any, target_server: Any
 ) -> dict[str, Any]:
     port = free_port()
-    dist = build_site(target_server.url("/study"), "--collect", f"http://127.0.0.1:{port}/batches", "--study", STUDY)
+    # The researcher view: these tests drive the panel's Start and Calibrate (test_study_flow.py drives the participant flow).
+    dist = build_site(target_server.url("/study"), "--collect", f"http://127.0.0.1:{port}/batches", "--study", STUDY, "--researcher-view")
     site = serve_site(dist)
     collect = CollectProcess(tmp_path_factory.mktemp("collect") / "study.db", f"http://localhost:{site.port}", port).start()
     browser = launch_chromium(*camera_args(face_video(tmp_path_factory.mktemp("camera") / "face.y4m")))
@@ -242,11 +243,16 @@ def test_sender_splits_a_batch_that_would_pass_the_body_limit(harness: Any) -> N
     assert sum(p["count"] for p in result["posted"]) == 40 and max(p["count"] for p in result["posted"]) <= 20
 
 
-def test_sender_drops_a_refused_batch_and_says_why(harness: Any) -> None:
+def test_sender_splits_a_refused_batch_and_drops_only_a_refused_sample(harness: Any) -> None:
     refused = {"status": 400, "body": {"ok": False, "error": "samples[3].x must be a finite number"}}
+    # A refused batch of 100 goes again as two halves with new sequence numbers (the server took both here).
     result = harness(samples=150, maxSamples=100, answers=[refused])
-    assert [p["sequence"] for p in result["posted"]] == [0, 1]  # not retried; the next batch goes on
-    assert result["status"]["rejected"] == 1 and result["status"]["sentSamples"] == 50
+    assert [p["sequence"] for p in result["posted"]] == [0, 2, 3, 1]
+    assert result["status"]["rejected"] == 0 and result["status"]["sentSamples"] == 150
+    # A refused batch of one sample cannot be split: it is dropped, and the status says why.
+    result = harness(samples=1, answers=[refused])
+    assert [p["sequence"] for p in result["posted"]] == [0]
+    assert result["status"]["rejected"] == 1 and result["status"]["sentSamples"] == 0
     assert "400: samples[3].x must be a finite number" in result["status"]["lastError"]
 
 

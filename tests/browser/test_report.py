@@ -45,7 +45,12 @@ def check_rendered(page: Any, report: Path) -> None:
     for image in images:  # every picture decoded: heatmaps and gaze plots
         assert image["complete"] and image["naturalWidth"] > 0, image
     assert heatmaps[0]["naturalWidth"] == manifest["pages"][0]["png_width"]
-    assert len(images) == 3  # one heatmap, two gaze plots
+    # One heatmap with its colour legend, two gaze plots.
+    assert sorted((image["cls"], image["src"]) for image in images)[:2] == [
+        ("", "heatmaps/legend.png"),
+        ("gazeplot", "gazeplots/page-1-P1.png"),
+    ]
+    assert [image["cls"] for image in images].count("gazeplot") == 2 and len(images) == 4, images
     assert page.locator("#aois td").first.inner_text() == "A"
 
 

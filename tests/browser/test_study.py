@@ -27,7 +27,7 @@ from gazesite.data import synthetic
 from gazesite.study.samples import read_samples
 
 from ..helpers import gazesite as gazesite_cli
-from ..helpers.pages import watch
+from ..helpers.pages import DOCS_PICTURES, docs_picture, watch
 
 #: How far the test scrolls, and how close the document point must follow (px).
 WHEEL_PX = 1500
@@ -165,7 +165,7 @@ def assert_scroll_moves_doc_not_raw(page: Any, scrolled: str) -> tuple[list[dict
 def snapshot_site(tmp_path_factory: pytest.TempPathFactory, cli_env: dict[str, str], denying_target: DenyingTarget) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("snapshot") / "dist"
     earlier = len(denying_target.requests)
-    log = build(out, denying_target.url, "--snapshot", "--widths", "1280,1920", "--study", "pilot-1", env=cli_env)
+    log = build(out, denying_target.url, "--snapshot", "--allow-private", "--widths", "1280,1920", "--study", "pilot-1", env=cli_env)
     return {"out": out, "log": log, "requests_at_build": denying_target.requests[earlier:]}
 
 
@@ -302,8 +302,11 @@ def test_same_origin_site_reads_scroll_location_and_element(
 ) -> None:
     site = write_local_site(tmp_path / "mysite")
     out = tmp_path / "dist"
-    build(out, site, "--study", "own-site", env=cli_env)
+    build(out, site, "--study", "own-site", "--widths", "1280", env=cli_env)
     assert (out / "site/index.html").is_file() and (out / "site/about.html").is_file()
+    recorded = json.loads((out / "build.json").read_text())["study"]["pages"]
+    assert [(p["id"], p["width"]) for p in recorded] == [("/index.html", 1280), ("/about.html", 1280)]
+    assert recorded[0]["height"] >= 4000 and all((out / p["image"]).is_file() for p in recorded)
     page, requests, problems = open_running(still_face, serve_site(out).url)
     assert page.evaluate("window.gazesite.mode") == "same-origin"
     assert page.locator("#mode").inner_text() == "same-origin /index.html"
@@ -328,3 +331,24 @@ def test_same_origin_site_reads_scroll_location_and_element(
     own = urlsplit(page.url).netloc
     assert {urlsplit(url).netloc for url in requests if url.startswith("http")} == {own}
     problems.assert_none()
+    assert_report_draws_the_captured_pages(tmp_path, Path(info.value.path()), out, cli_env)
+    if DOCS_PICTURES:  # the README's picture of a same-origin report
+        shown = still_face.new_page(viewport={"width": 1200, "height": 1400})
+        shown.goto((tmp_path / "report" / "index.html").as_uri())
+        docs_picture(shown, "report-same-origin.png")
+        shown.close()
+
+
+def assert_report_draws_the_captured_pages(tmp_path: Path, samples: Path, dist: Path, env: dict[str, str]) -> None:
+    """A same-origin report draws each visited page on the build's capture of it, not on a blank page."""
+    report = tmp_path / "report"
+    result = gazesite_cli("report", samples, "--pages", dist, "--out", report, env=env)
+    assert result.returncode == 0, result.stderr
+    pages = {p["id"]: p for p in json.loads((report / "report.json").read_text())["pages"]}
+    assert set(pages) == {"/index.html", "/about.html"}
+    assert all(p["background"] == "image" for p in pages.values()), pages
+    import cv2
+
+    about = cv2.imread(str(report / pages["/about.html"]["heatmap"]))
+    # The about page is #eef from top to bottom: its bottom-left corner (far from the gaze) keeps that colour.
+    assert np.abs(about[-5, 5].astype(int) - [255, 238, 238]).max() <= 3, about[-5, 5]

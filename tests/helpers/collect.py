@@ -16,10 +16,16 @@ class CollectProcess(ServerProcess):
     """``python -m gazesite collect`` in a subprocess (see ServerProcess), with raw HTTP requests to it."""
 
     def request(
-        self, method: str, body: bytes | None = None, headers: dict[str, str] | None = None, path: str = "/batches"
+        self,
+        method: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        path: str = "/batches",
+        source: str | None = None,
     ) -> tuple[int, dict[str, str], Any]:
-        """One request on a fresh connection; returns (status, headers, parsed JSON body or raw text)."""
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        """One request on a fresh connection (from loopback address ``source``); returns (status, headers, JSON or text)."""
+        address = (source, 0) if source else None
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30, source_address=address)
         try:
             connection.request(method, path, body=body, headers=headers or {})
             response = connection.getresponse()
@@ -33,11 +39,17 @@ class CollectProcess(ServerProcess):
             connection.close()
 
     def post(
-        self, body: bytes | str | dict[str, Any], origin: str | None = None, content_type: str = "application/json"
+        self,
+        body: bytes | str | dict[str, Any],
+        origin: str | None = None,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+        source: str | None = None,
     ) -> tuple[int, dict[str, str], Any]:
-        """POST a batch (a dict is serialised) from ``origin`` (default: the allowed one)."""
+        """POST a batch (a dict is serialised) from ``origin`` (default: the allowed one), with extra ``headers``."""
         data = json.dumps(body).encode() if isinstance(body, dict) else body.encode() if isinstance(body, str) else body
-        return self.request("POST", data, {"Origin": origin or self.origin, "Content-Type": content_type})
+        sent = {"Origin": origin or self.origin, "Content-Type": content_type, **(headers or {})}
+        return self.request("POST", data, sent, source=source)
 
 
 def make_batch(

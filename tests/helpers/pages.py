@@ -14,7 +14,26 @@ from typing import Any
 from gazesite import chromium as browser
 from gazesite.chromium import CALIBRATE_IN_PAGE, process_in_page, rgba_payload, track_in_page
 
-__all__ = ["CALIBRATE_IN_PAGE", "PageProblems", "SiteServer", "open_ready", "process_in_page", "rgba_payload", "track_in_page", "watch"]
+__all__ = [
+    "CALIBRATE_IN_PAGE",
+    "PageProblems",
+    "SiteServer",
+    "docs_picture",
+    "open_ready",
+    "process_in_page",
+    "rgba_payload",
+    "track_in_page",
+    "watch",
+]
+
+#: Where the browser tests save the README's pictures of what they drive (make docs-pictures sets it); unset: none.
+DOCS_PICTURES = os.environ.get("GAZESITE_DOCS_PICTURES")
+
+
+def docs_picture(page: Any, name: str, full_page: bool = False) -> None:
+    """Save a screenshot of ``page`` as ``name`` for the README, when GAZESITE_DOCS_PICTURES names a folder."""
+    if DOCS_PICTURES:
+        page.screenshot(path=str(Path(DOCS_PICTURES) / name), full_page=full_page)
 
 
 class SiteServer:

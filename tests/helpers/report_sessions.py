@@ -4,6 +4,10 @@ A plan is a list of steps: ``Dwell(point, ms)`` holds the gaze on a point (in
 document px) with small noise; ``Saccade(ms)`` moves it in a straight line to
 the next dwell's point; ``Lost(ms)`` logs no frames (the face was lost).
 Frames come at a fixed rate, so a dwell of D ms is D / interval frames.
+
+``study_document`` lays a session out as a study page records it: uncalibrated
+samples after consent, a calibration pause that logs nothing, then the page
+shown (``pageStart``) and tracked frame by frame.
 """
 
 from __future__ import annotations
@@ -23,9 +27,12 @@ SESSION_C = "participant-cccccccccccc"
 PAGE = "snapshot-1280"
 POINT_A = (300.0, 1400.0)  # document px
 POINT_B = (900.0, 1700.0)
+POINT_C = (1100.0, 2700.0)  # where only uncalibrated, pre-calibration gaze looks
 SCROLL_Y = 1200.0  # the document is scrolled, so viewport y = document y - 1200
 AOI_A = [200, 1300, 200, 200]
 AOI_B = [800, 1600, 200, 200]
+AOI_C = [1000, 2600, 200, 200]
+PARTICIPANT_ID = "5f8e2a7c9b1d3e4f6a7b8c9d"  # a Prolific-style id
 
 
 @dataclass(frozen=True)
@@ -80,9 +87,11 @@ def document(
     page: str = PAGE,
     image: str | None = None,
     noise_px: float = 3.0,
+    start_ms: float = 1500.0,
+    source: str = "calibrated",
 ) -> dict[str, Any]:
     """A samples v2 document (snapshot mode) for the plan; the smoothed point lags the raw one."""
-    logged = frames(plan, rate_hz=rate_hz, noise_px=noise_px, seed=seed)
+    logged = frames(plan, rate_hz=rate_hz, noise_px=noise_px, seed=seed, start_ms=start_ms)
     raw = np.array([[x, y - SCROLL_Y] for _, x, y in logged]).reshape(-1, 2)
     smoothed = np.array([raw[max(0, i - 4) : i + 1].mean(axis=0) for i in range(len(raw))]).reshape(-1, 2)
     samples = [
@@ -94,7 +103,7 @@ def document(
             "scroll": [0, SCROLL_Y],
             "dpr": 1,
             "face": [100, 60, 110, 110],
-            "source": "calibrated",
+            "source": source,
             "raw": [round(float(rx), 3), round(float(ry), 3)],
             "doc": [round(float(sx), 3), round(float(sy + SCROLL_Y), 3)],
             "page": page,
@@ -157,3 +166,55 @@ def write(path: Path, doc: dict[str, Any]) -> Path:
 def a_then_b(a_ms: float = 600.0, b_ms: float = 400.0, saccade_ms: float = 40.0) -> list[Any]:
     """The reference plan: dwell at A, saccade, dwell at B."""
     return [Dwell(POINT_A, a_ms), Saccade(saccade_ms), Dwell(POINT_B, b_ms)]
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study session's document and the times its plan was laid out at (ms, the samples' clock)."""
+
+    doc: dict[str, Any]
+    shown_ms: float  # the page first shown after calibration (pageStart)
+    first_ms: float  # the first frame logged on the page (the face found again)
+    end_ms: float  # the participant finished (pageEnd)
+    before: int  # samples logged before calibration
+
+
+def study_document(
+    session: str,
+    plan: list[Any],
+    before: list[Any] | None = None,
+    calibration_ms: float = 30_000.0,
+    latency_ms: float = 100.0,
+    rate_hz: float = 30.0,
+    noise_px: float = 3.0,
+    seed: int = 0,
+    page_start: bool = True,
+) -> Study:
+    """A study session: ``before`` (default 2 s at POINT_C) uncalibrated, ``calibration_ms`` with no samples, the page
+    shown, ``latency_ms`` until the first frame, then ``plan`` with a face in every frame.
+
+    ``page_start``: the document carries pageStart and pageEnd (a study page that records them); else only the
+    samples' ``source`` tells calibrated from not.
+    """
+    step = 1000.0 / rate_hz
+    early = document(session, before or [Dwell(POINT_C, 2000)], rate_hz=rate_hz, seed=seed + 1, source="model")
+    shown = early["samples"][-1]["t"] + step + calibration_ms
+    doc = document(session, plan, rate_hz=rate_hz, noise_px=noise_px, seed=seed, start_ms=shown + latency_ms)
+    first, end = doc["samples"][0]["t"], doc["samples"][-1]["t"] + step
+    doc["samples"] = early["samples"] + doc["samples"]
+    doc["participant"] = PARTICIPANT_ID
+    if page_start:
+        doc["pageStart"], doc["pageEnd"] = shown, end
+    return Study(doc, shown, first, end, len(early["samples"]))
+
+
+def onsets(plan: list[Any], start_ms: float, rate_hz: float) -> list[tuple[float, float, tuple[float, float]]]:
+    """The planned (onset ms, duration ms, point) of every dwell, frames as ``frames`` lays them out from ``start_ms``."""
+    step = 1000.0 / rate_hz
+    t, planned = start_ms, []
+    for item in plan:
+        count = round(item.ms / step)
+        if isinstance(item, Dwell):
+            planned.append((t, count * step, item.point))
+        t += count * step
+    return planned

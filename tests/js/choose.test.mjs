@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { METHODS, applyMapping, candidateList, chooseCalibration, fitMapping, mappingProblem } from '../../assets/app/calibrate/choose.js';
+import { encodeHead, headProblem } from '../../assets/app/calibrate/finetune.js';
+import { lookup } from '../../assets/app/own.js';
 import { eyeFeatureCount, layoutOf } from '../../assets/app/calibrate/eyes.js';
 import { MATHS, PIPELINE, assertClose } from './helpers.mjs';
 
@@ -136,5 +138,32 @@ describe('mappingProblem', () => {
     assert.match(mappingProblem(notGrey, WIDTHS), /grey levels/);
     // Eye features per frame: the weight rows follow them.
     assert.match(mappingProblem(EYES, { ...WIDTHS, eyes: WIDTHS.eyes - 1 }), new RegExp(`expected ${WIDTHS.eyes} finite weight rows`));
+  });
+});
+
+describe('names from a stored calibration', () => {
+  // Names every object inherits: a table lookup with `in` or `[]` finds them, an own-entry lookup does not.
+  const INHERITED = ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf'];
+
+  test('an inherited name is no input block', () => {
+    for (const input of INHERITED) {
+      const mapping = { ...AFFINE, blocks: [{ ...AFFINE.blocks[0], input }] };
+      assert.match(mappingProblem(mapping, WIDTHS), /unknown input/, input);
+    }
+  });
+
+  test('an inherited name is no activation of a fine-tuned head', () => {
+    const layer = (rows, cols) => ({ rows, cols, kernel: new Float32Array(rows * cols), bias: new Float32Array(cols) });
+    const head = { activation: 'relu', layers: [layer(WIDTHS.trunk, WIDTHS.features), layer(WIDTHS.features, 2)] };
+    assert.equal(headProblem(encodeHead(head), WIDTHS), null);
+    for (const activation of INHERITED) {
+      assert.match(headProblem(encodeHead({ ...head, activation }), WIDTHS), /unknown activation/, activation);
+    }
+  });
+
+  test('lookup finds own entries only', () => {
+    const table = { relu: 1 };
+    assert.equal(lookup(table, 'relu'), 1);
+    for (const name of [...INHERITED, 1, null, undefined, ['relu']]) assert.equal(lookup(table, name), undefined, String(name));
   });
 });

@@ -64,6 +64,7 @@ describe('readConfig', () => {
     sampleFormat: { name: 'gazesite-samples', version: 1 },
     datasetFormat: { name: 'gazesite-dataset', version: 1 },
     calibration: { points: 9 },
+    participant: { flow: false },
   };
   const page = (settings) => ({
     getElementById: (id) => (id === 'gazesite-config' && settings !== undefined ? { textContent: JSON.stringify(settings) } : null),

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 
-import { SampleLog } from '../../assets/app/output/samples.js';
+import { SampleLog, textField } from '../../assets/app/output/samples.js';
 
 beforeEach(() => {
   Object.assign(globalThis, { innerWidth: 1280, innerHeight: 720, scrollX: 0, scrollY: 0, devicePixelRatio: 2 });
@@ -14,7 +14,7 @@ beforeEach(() => {
 const V1_COLUMNS = 't,x,y,viewport_width,viewport_height,face_x,face_y,face_w,face_h,scroll_x,scroll_y,dpr,source';
 const HEADER = `${V1_COLUMNS},raw_x,raw_y,doc_x,doc_y,page,element`;
 // As the build passes it (gazesite.study.SAMPLE_FORMAT).
-const FORMAT = { name: 'gazesite-samples', version: 2, columns: HEADER.split(',') };
+const FORMAT = { name: 'gazesite-samples', version: 2, columns: HEADER.split(','), maxText: 2048 };
 /** A document view that puts every point 1000 px further down a page scrolled by `scrollTop`. */
 function documentView(scrollTop = 1000, element = 'main > p:nth-of-type(2)') {
   return {
@@ -96,10 +96,55 @@ describe('SampleLog', () => {
     assert.deepEqual(document.samples, samples.samples);
   });
 
+  test('the participant id and the page times go into the document; null until known', () => {
+    const samples = new SampleLog({ format: FORMAT, target: 'x', sessionStart: 1000, view: frameView, participant: 'abc123' });
+    const before = samples.toJSON();
+    assert.deepEqual([before.participant, before.pageStart, before.pageEnd], ['abc123', null, null]);
+    samples.markPageStart(1234.56);
+    samples.markPageStart(5000); // the first showing counts
+    samples.markPageEnd(61234.44);
+    samples.markPageEnd(70000);
+    const document = samples.toJSON();
+    assert.deepEqual([document.pageStart, document.pageEnd], [234.6, 60234.4]);
+    assert.equal(log().toJSON().participant, null);
+  });
+
   test('two logs have two session ids; no calibration exports null', () => {
     const one = log();
     const two = log();
     assert.notEqual(one.session, two.session);
     assert.equal(one.toJSON().calibration, null);
+  });
+});
+
+describe('text fields within the samples contract', () => {
+  // What gazesite.study.is_text accepts: 1-2048 code points, no control characters, no lone surrogates.
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+  const acceptable = (text) =>
+    text === null || (Array.from(text).length <= 2048 && Array.from(text).length > 0 && !CONTROL.test(text) && text.isWellFormed());
+
+  test('a long query, a lone surrogate, control characters and emoji at the cut come out acceptable', () => {
+    const cases = [`/about.html?q=${'x'.repeat(3000)}`, '#id-\ud800', 'div\u0000\nspan', `${'a'.repeat(2047)}😀😀`, '\udc00', ''];
+    for (const text of cases) assert.ok(acceptable(textField(text, 2048)), JSON.stringify(text.slice(0, 40)));
+    assert.equal(textField(`${'a'.repeat(2047)}😀😀`, 2048), `${'a'.repeat(2047)}😀`); // whole code points
+    assert.equal(textField('/a?b=1', 2048), '/a?b=1');
+    assert.equal(textField('', 2048), null);
+    assert.equal(textField(null, 2048), null);
+  });
+
+  test('the log clips a page id and keeps its page entry', () => {
+    const long = `/about.html?q=${'x'.repeat(3000)}`;
+    const view = {
+      mode: 'same-origin',
+      locate: (x, y) => ({ doc: [x, y], page: long, element: `#a\ud800`, scroll: [0, 0] }),
+      pageInfo: (id) => (id === long ? { id, width: 1280, height: 900, image: null } : null),
+    };
+    const samples = log({ view });
+    samples.add({ x: 1, y: 2, face: [0, 0, 10, 10] }, 1100);
+    const [sample] = samples.samples;
+    assert.equal(sample.page, long.slice(0, 2048));
+    assert.equal(sample.element, '#a\ufffd');
+    assert.deepEqual(samples.toJSON().pages, [{ id: long.slice(0, 2048), width: 1280, height: 900, image: null }]);
   });
 });

@@ -25,6 +25,7 @@ import {
   standardize,
   standardizeRow,
 } from './ridge.js';
+import { lookup } from '../own.js';
 
 /** The mapping methods a stored calibration may name. */
 export const METHODS = Object.freeze(['affine', 'features', 'eyes', 'eyes+features', 'finetune']);
@@ -318,7 +319,7 @@ export function mappingProblem(mapping, widths) {
   const finiteList = (list, length) => Array.isArray(list) && list.length === length && list.every(Number.isFinite);
   let width = 0;
   for (const block of mapping.blocks) {
-    const size = { eyes: widths.eyes, gaze: 2, model: widths.features + 2 }[block?.input];
+    const size = lookup({ eyes: widths.eyes, gaze: 2, model: widths.features + 2 }, block?.input);
     if (size === undefined) return `unknown input ${JSON.stringify(block?.input)}`;
     if (!(Number.isFinite(block.weight) && block.weight >= 0)) return `block ${block.input} has weight ${block.weight}`;
     if (block.input === 'eyes') {

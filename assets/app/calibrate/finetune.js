@@ -6,6 +6,7 @@
 // as the ridge candidates (see choose.js). Twin of gazesite/calibration/finetune.py.
 
 import { groupByTarget, meanError } from './ridge.js';
+import { lookup } from '../own.js';
 
 /** The penultimate layer's activations the head can be refitted with (the last layer must be linear). */
 const ACTIVATIONS = {
@@ -25,7 +26,7 @@ export function readHead(model) {
   const [penultimate, last] = model.layers.slice(-2);
   if (!penultimate || penultimate.getClassName() !== 'Dense' || last.getClassName() !== 'Dense') return null;
   const activation = penultimate.activation?.getClassName?.();
-  if (!(activation in ACTIVATIONS) || last.activation?.getClassName?.() !== 'linear') return null;
+  if (lookup(ACTIVATIONS, activation) === undefined || last.activation?.getClassName?.() !== 'linear') return null;
   const layers = [penultimate, last].map((layer) => {
     const [kernel, bias] = layer.getWeights();
     if (!bias) return null;
@@ -37,7 +38,7 @@ export function readHead(model) {
 
 /** The fine-tuned head's point [x, y] for one frame's trunk activations (plain JS: about 0.05 ms). */
 export function applyHead(head, trunk) {
-  const act = ACTIVATIONS[head.activation];
+  const act = lookup(ACTIVATIONS, head.activation);
   let values = trunk;
   head.layers.forEach((layer, index) => {
     const out = new Float64Array(layer.cols);
@@ -59,7 +60,7 @@ function train(tf, head, trunk, targets, settings) {
   const start = head.layers.map((layer) => [tf.tensor2d(layer.kernel, [layer.rows, layer.cols]), tf.tensor1d(layer.bias)]);
   const weights = start.map(([kernel, bias]) => [tf.variable(kernel), tf.variable(bias)]);
   const optimizer = tf.train.adam(settings.learningRate);
-  const activate = { linear: (x) => x, relu: tf.relu, tanh: tf.tanh, sigmoid: tf.sigmoid }[head.activation];
+  const activate = lookup({ linear: (x) => x, relu: tf.relu, tanh: tf.tanh, sigmoid: tf.sigmoid }, head.activation);
   try {
     for (let step = 0; step < settings.steps; step += 1) {
       optimizer.minimize(() => {
@@ -183,7 +184,7 @@ function fromBase64(text, length) {
 export function headProblem(encoded, widths) {
   try {
     const head = decodeHead(encoded);
-    if (!(head.activation in ACTIVATIONS)) return `unknown activation ${JSON.stringify(head.activation)}`;
+    if (lookup(ACTIVATIONS, head.activation) === undefined) return `unknown activation ${JSON.stringify(head.activation)}`;
     const [first, second] = head.layers;
     if (
       head.layers.length !== 2 ||

@@ -6,38 +6,18 @@ import { fitCalibration, validateMapping } from './choose.js';
 import { finetuneCandidate } from './finetune.js';
 import { viewportToScreen, windowMetrics } from '../track/coords.js';
 import { recordingPath, shuffled } from './dots.js';
+import { calibrationQuality } from './quality.js';
+import { describeCalibration, describeRecording, participantResult } from './result.js';
+
+export { ERROR_DEFINITION, formatError } from './result.js';
 
 // A dot that saw no face while collecting stays up this much longer (with a
 // hint) before the flow moves on without it.
 const NO_FACE_GRACE_MS = 4000;
 
-/** Defines the error figures; shown as hover text on every figure. */
-export const ERROR_DEFINITION =
-  'Mean Euclidean distance between each dot and the gaze estimated on the frames taken while it was shown. ' +
-  'px: screen pixels. % of the screen: the same distance in fractions of the screen width and height, times 100.';
-
 /** The screen size (CSS px) that turns screen fractions into px. */
 export function screenSize() {
   return { width: screen.width, height: screen.height };
-}
-
-/** "84 px (6.6% of the screen)" for an error in screen fractions and in px. */
-export function formatError(fraction, px) {
-  if (!Number.isFinite(fraction)) return 'not measured';
-  return `${Math.round(px)} px (${(fraction * 100).toFixed(1)}% of the screen)`;
-}
-
-const METHOD_NAMES = {
-  affine: () => "an affine correction of the model's output",
-  features: ({ lambda }) => `a ridge regression on the model's features (λ = ${lambda})`,
-  eyes: ({ lambda }) => `a ridge regression on your eye region (λ = ${lambda} of its scale)`,
-  'eyes+features': ({ lambda, weight }) =>
-    `a ridge regression on your eye region and the model's features (share ${weight}, λ = ${lambda})`,
-  finetune: () => "the model's last layers fine-tuned on your frames",
-};
-
-function describeMethod(summary) {
-  return (METHOD_NAMES[summary.method] ?? (() => summary.method))(summary);
 }
 
 // What a calibration keeps of a pipeline result with a face: every input a candidate reads, and the target.
@@ -72,6 +52,8 @@ export class Calibrator {
     this.controller = null;
     // Where the tracker's frames go while a flow collects; null between dots.
     this.sink = null;
+    // The dot whose frames are being kept and the phase ("fit" or "check"), or null: what a test's frame source reads.
+    this.collecting = null;
   }
 
   /** Whether a calibration or recording is on screen. */
@@ -135,11 +117,17 @@ export class Calibrator {
     return calibration.summary;
   }
 
-  /** The Calibrate button: dots, fit, validation dots, result screen; accept activates, cancel changes nothing. */
-  calibrate() {
+  /**
+   * The Calibrate button: dots, fit, validation dots, result screen; accept activates, cancel changes
+   * nothing. With `participant` (a study's participant flow) the result speaks no figures: a good
+   * calibration is used at once, one worse than the model alone (or a failed fit) offers Redo at most
+   * `maxRedos` times and then goes on with the model alone. Resolves "calibrated", "model" (go on
+   * uncalibrated) or undefined (cancelled, or the camera stopped).
+   */
+  calibrate({ participant = false, maxRedos = 0 } = {}) {
     const { layout } = this.settings;
     const order = shuffled(layout);
-    return this.session(order[0], (signal) => this.calibrationFlow(layout, order, signal));
+    return this.session(order[0], (signal) => this.calibrationFlow(layout, order, signal, participant ? maxRedos : null));
   }
 
   /** The Record button: a moving dot whose positions label the frames; kept for the dataset download. */
@@ -163,6 +151,7 @@ export class Calibrator {
 
   async run(controller, fullscreen, flow) {
     const { signal } = controller;
+    let outcome;
     try {
       await untilAborted(fullscreen, signal);
       if (!this.tracker.active) await untilAborted(this.tracker.start(), signal);
@@ -170,7 +159,7 @@ export class Calibrator {
       if (!this.tracker.active) return;
       const release = this.tracker.divert((result, at) => this.sink?.(result, at));
       try {
-        await flow(signal);
+        outcome = await flow(signal);
       } finally {
         release();
         this.sink = null;
@@ -182,6 +171,7 @@ export class Calibrator {
       this.controller = null;
       this.onBusy(false);
     }
+    return outcome;
   }
 
   // Abort the flow if the camera stopped (the tracker has already put the reason in the status line).
@@ -191,11 +181,12 @@ export class Calibrator {
   }
 
   // `order` is the first round's shuffled layout (its first dot is already showing); a redo shuffles again.
-  async calibrationFlow(layout, order, signal) {
+  // `maxRedos` is null for the researcher's result screen, else the participant's redos (see calibrate()).
+  async calibrationFlow(layout, order, signal, maxRedos = null) {
     const checks = this.settings.checkLayout;
     for (let round = 0; ; round += 1) {
       const dots = round === 0 ? order : shuffled(layout);
-      const fitFrames = await this.collectAll(dots, 'Look at the dot until it moves on', signal);
+      const fitFrames = await this.collectAll(dots, 'Look at the dot until it moves on', signal, 'fit');
       let calibration = null;
       let problem = null;
       try {
@@ -206,28 +197,39 @@ export class Calibrator {
       }
       let checkFrames = [];
       if (calibration !== null) {
-        checkFrames = await this.collectAll(shuffled(checks), 'Checking the accuracy: look at the dot', signal);
+        checkFrames = await this.collectAll(shuffled(checks), 'Checking the accuracy: look at the dot', signal, 'check');
         calibration.summary.validation = validateMapping(calibration.mapping, checkFrames, screenSize(), this.context);
+      }
+      if (maxRedos !== null) {
+        // A participant: a calibration that helps (or could not be checked) is used without a word.
+        if (calibration !== null && calibrationQuality(calibration.summary, this.settings.poorError) !== 'worse') {
+          this.accept(calibration, [...fitFrames, ...checkFrames]);
+          return 'calibrated';
+        }
+        if (round >= maxRedos) return 'model';
+        const choice = await untilAborted(this.overlay.showResult(participantResult(maxRedos - round)), signal);
+        if (choice === 'accept') return 'model';
+        continue;
       }
       const result = describeCalibration(calibration, problem, this.settings.poorError);
       const choice = await untilAborted(this.overlay.showResult(result), signal);
       if (choice === 'accept') {
         this.accept(calibration, [...fitFrames, ...checkFrames]);
-        return;
+        return 'calibrated';
       }
     }
   }
 
   // Show each dot in turn; every frame with a face while it collects is kept with its target.
-  async collectAll(dots, label, signal) {
+  async collectAll(dots, label, signal, phase) {
     const frames = [];
     for (const [i, dot] of dots.entries()) {
-      frames.push(...(await this.collectAt(dot, `${label} (${i + 1} of ${dots.length}) · Esc cancels`, signal)));
+      frames.push(...(await this.collectAt(dot, `${label} (${i + 1} of ${dots.length}) · Esc cancels`, signal, phase)));
     }
     return frames;
   }
 
-  async collectAt(dot, label, signal) {
+  async collectAt(dot, label, signal, phase) {
     const { settleMs, collectMs } = this.settings;
     this.overlay.say(label);
     this.overlay.showDot(dot, 'settle', settleMs);
@@ -241,6 +243,7 @@ export class Calibrator {
       if (result.face !== null) frames.push(calibrationFrame(result, target));
     };
     this.overlay.showDot(dot, 'collect');
+    this.collecting = { dot, phase };
     try {
       await sleep(collectMs, signal);
       const deadline = performance.now() + NO_FACE_GRACE_MS;
@@ -251,6 +254,7 @@ export class Calibrator {
       }
     } finally {
       this.sink = null;
+      this.collecting = null;
     }
     return frames;
   }
@@ -294,63 +298,4 @@ export class Calibrator {
       }
     }
   }
-}
-
-// The result screen of a calibration (or of a fit that failed). A check
-// error above `poorError` (screen fractions, from the build) gets a warning
-// and puts Redo first, before the person can accept a poor mapping unawares.
-function describeCalibration(calibration, problem, poorError) {
-  if (calibration === null) {
-    return {
-      title: 'Calibration failed',
-      lines: [{ text: `${problem}.` }, { text: 'Face the camera, keep your head still, look at each dot, then press Redo.' }],
-      acceptLabel: 'Use this calibration',
-      redoLabel: 'Redo',
-      canAccept: false,
-    };
-  }
-  const { summary } = calibration;
-  const check = summary.validation;
-  const lines =
-    check.samples > 0
-      ? [
-          { text: `Mean error on ${check.points} check points: ${formatError(check.error, check.errorPx)}.`, title: ERROR_DEFINITION },
-          { text: `Before calibration (the model alone): ${formatError(check.rawError, check.rawErrorPx)}.`, title: ERROR_DEFINITION },
-        ]
-      : [{ text: 'No face was seen at the check points, so the accuracy could not be measured.' }];
-  lines.push({
-    text:
-      `Fitted on ${summary.points} points (${summary.samples} frames) with ${describeMethod(summary)}: ` +
-      `the best of the candidates in leave-one-point-out cross-validation, at ${formatError(summary.cvError, summary.cvErrorPx)}.`,
-    title: ERROR_DEFINITION,
-  });
-  const poor = check.samples > 0 && check.error > poorError;
-  if (poor) {
-    lines.unshift({
-      text:
-        `The check error is above ${(poorError * 100).toFixed(0)}% of the screen: gaze points will land far from where you look. ` +
-        'Redo, with your head still, your face well lit and each dot followed with your eyes.',
-      warning: true,
-    });
-  }
-  return {
-    title: poor ? 'Calibration result: poor accuracy' : 'Calibration result',
-    lines,
-    acceptLabel: 'Use this calibration',
-    redoLabel: 'Redo',
-    canAccept: true,
-    recommendRedo: poor,
-  };
-}
-
-// The result screen of a recording.
-function describeRecording(kept, seen, seconds) {
-  const lines =
-    kept > 0
-      ? [
-          { text: `Recorded ${kept} frames with a face (of ${seen}) in ${seconds} s.` },
-          { text: 'Keep them for the dataset download, or record again.' },
-        ]
-      : [{ text: `No face was seen in ${seen} frames: face the camera and record again.` }];
-  return { title: 'Recording done', lines, acceptLabel: 'Keep', redoLabel: 'Record again', canAccept: kept > 0 };
 }

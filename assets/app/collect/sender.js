@@ -5,6 +5,8 @@
 
 // Answers that say the batch itself is wrong: sending it again cannot help, so it is dropped (and said so).
 const PERMANENT = new Set([400, 409, 413, 415, 422]);
+// Of those, the answers that may concern only some of its samples (one bad field, too many bytes): split, send again.
+const DIVISIBLE = new Set([400, 413]);
 
 /**
  * The session's metadata for a batch: the sample log's export document (samples v2: session, study, mode,
@@ -147,20 +149,53 @@ export class Sender {
     });
   }
 
-  /** Keep this session's unsent batches in localStorage, so a reload or a crash does not lose them. */
+  /**
+   * Keep this session's unsent batches in localStorage, so a reload or a crash does not lose them. When they do
+   * not all fit (the queue's limit, or the browser's quota), the oldest that fit are kept: never a stale copy,
+   * and every batch stays in memory and is still sent; only a reload would lose the newest.
+   */
   persist() {
-    try {
-      if (this.queue.length === 0) this.storage.removeItem(this.key);
-      else {
-        const text = JSON.stringify({ updated: Date.now(), batches: this.queue });
-        if (text.length > this.settings.queue.maxChars) throw new Error('over the limit');
-        this.storage.setItem(this.key, text);
-      }
+    if (this.queue.length === 0) {
+      this.storage.removeItem(this.key);
       this.update({ persisted: true });
-    } catch {
-      // Full storage: the batches stay in memory and are still sent; only a reload would lose them.
-      this.update({ persisted: false });
+      return;
     }
+    let kept = this.queue.length;
+    let size = 0;
+    for (let i = 0; i < this.queue.length; i += 1) {
+      size += JSON.stringify(this.queue[i]).length + 1;
+      if (size > this.settings.queue.maxChars) {
+        kept = i;
+        break;
+      }
+    }
+    for (; kept > 0; kept = Math.floor(kept / 2)) {
+      try {
+        this.storage.setItem(this.key, JSON.stringify({ updated: Date.now(), batches: this.queue.slice(0, kept) }));
+        break;
+      } catch {
+        // Over the browser's quota: try with fewer.
+      }
+    }
+    if (kept === 0) this.storage.removeItem(this.key);
+    this.update({ persisted: kept === this.queue.length });
+  }
+
+  /**
+   * A batch of this session the server refused as malformed or too large, cut in two halves with new sequence
+   * numbers that take its place: one bad sample must not take the good ones with it. Repeated, it ends at the
+   * one sample the server refuses.
+   */
+  split(batch) {
+    const body = JSON.parse(batch.body);
+    const half = Math.ceil(body.samples.length / 2);
+    const halves = [body.samples.slice(0, half), body.samples.slice(half)].map((samples) => {
+      const sequence = this.sequence;
+      this.sequence += 1;
+      return { sequence, body: JSON.stringify({ ...body, sequence, samples }), count: samples.length };
+    });
+    this.queue.splice(this.queue.indexOf(batch), 1, ...halves);
+    this.persist();
   }
 
   /** The next batch to send: earlier page loads' first, then this session's, in sequence order. */
@@ -170,6 +205,7 @@ export class Sender {
     if (this.queue.length > 0)
       return {
         batch: this.queue[0],
+        own: true,
         done: () => {
           this.queue.shift();
           this.persist();
@@ -190,6 +226,10 @@ export class Sender {
     try {
       for (let item = this.next(); item !== null && !this.stopped; item = this.next()) {
         const result = await this.send(item.batch);
+        if (result.divisible && item.own && item.batch.count > 1) {
+          this.split(item.batch);
+          continue;
+        }
         if (result.ok || result.permanent) {
           item.done();
           this.attempt = 0;
@@ -236,7 +276,10 @@ export class Sender {
     return Math.min(maxMs, Math.max(retryAfterMs ?? 0, base * (0.5 + Math.random() / 2)));
   }
 
-  /** POST one batch; resolves with {ok, duplicate} or {permanent, reason} or {reason, retryAfterMs}, never rejects. */
+  /**
+   * POST one batch; resolves with {ok, duplicate} or {permanent, divisible, reason} or {reason, retryAfterMs}, never
+   * rejects.
+   */
   async send(batch) {
     let response;
     try {
@@ -259,7 +302,7 @@ export class Sender {
     }
     if (response.ok) return { ok: true, duplicate: answer?.duplicate === true };
     const reason = `the server answered ${response.status}${typeof answer?.error === 'string' ? `: ${answer.error.slice(0, 200)}` : ''}`;
-    if (PERMANENT.has(response.status)) return { permanent: true, reason };
+    if (PERMANENT.has(response.status)) return { permanent: true, divisible: DIVISIBLE.has(response.status), reason };
     const retryAfter = Number(response.headers.get('Retry-After'));
     return { reason, retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : null };
   }
@@ -277,6 +320,20 @@ export class Sender {
       const blob = new Blob([batch.body], { type: 'text/plain;charset=UTF-8' });
       if (!navigator.sendBeacon(this.settings.url, blob)) break; // over the browser's beacon quota: the rest waits for the next visit
     }
+  }
+
+  /**
+   * Cut the last samples and wait until every batch is through or `timeoutMs` has passed (a study's
+   * participant finished); resolves with the status. Whatever is still unsent stays in localStorage
+   * and goes out by sendBeacon when the page closes.
+   */
+  async flush(timeoutMs) {
+    if (this.stopped) return this.status;
+    this.cut();
+    this.retryNow();
+    const deadline = performance.now() + timeoutMs;
+    while (this.status.pending > 0 && performance.now() < deadline) await sleepMs(100);
+    return this.status;
   }
 
   /** Stop sending (unsent batches stay in localStorage). */

@@ -1,11 +1,14 @@
 // The page settings: the build's JSON config plus the one URL override (?backend=).
 
+// The settings every page needs; a page built by an older gazesite lacks some.
+const REQUIRED = ['backends', 'pipeline', 'model', 'cascade', 'wasmPaths', 'sampleFormat', 'datasetFormat', 'calibration', 'participant'];
+
 /** Read the settings the build embedded in #gazesite-config. */
 export function readConfig(doc = document) {
   const element = doc.getElementById('gazesite-config');
   if (!element) throw new Error('the page has no #gazesite-config settings: rebuild it with gazesite build');
   const config = JSON.parse(element.textContent);
-  for (const key of ['backends', 'pipeline', 'model', 'cascade', 'wasmPaths', 'sampleFormat', 'datasetFormat', 'calibration']) {
+  for (const key of REQUIRED) {
     if (!config[key]) throw new Error(`the page settings lack "${key}": rebuild the site with this gazesite version`);
   }
   return Object.freeze(config);

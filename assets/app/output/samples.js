@@ -5,6 +5,21 @@ import { newSessionId } from '../study/session.js';
 const round1 = (value) => Math.round(value * 10) / 10;
 const pair = (point) => (point === null ? null : [round1(point[0]), round1(point[1])]);
 
+/**
+ * A text field as the samples contract takes it (gazesite.study.is_text): lone surrogates and control characters
+ * replaced, at most `max` characters (whole code points, as Python counts them), null when empty. A page id with
+ * a 3,000-character query would otherwise get every batch that carries it refused, good samples and all.
+ */
+export function textField(value, max) {
+  if (value === null || value === undefined) return null;
+  const text = String(value)
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+    // eslint-disable-next-line no-control-regex -- finding control characters is the point
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  const clipped = text.length <= max ? text : Array.from(text).slice(0, max).join('');
+  return clipped.length > 0 ? clipped : null;
+}
+
 // One CSV cell: empty for null; quoted (RFC 4180) when it holds a comma, quote, CR or LF.
 function cell(value) {
   if (value === null || value === undefined) return '';
@@ -16,12 +31,27 @@ export class SampleLog {
   /**
    * `sessionStart` is a performance.now() time; sample times count from it. `view` places a viewport point
    * on the document shown (study/view.js); `study` is the build's study name; `calibration()` returns the
-   * active calibration's summary or null.
+   * active calibration's summary or null; `participant` is the participant id from the page URL, or null.
    */
-  constructor({ format, target, sessionStart, view, study = null, calibration = () => null }) {
-    Object.assign(this, { format, target, sessionStart, view, study, calibration });
+  constructor({ format, target, sessionStart, view, study = null, calibration = () => null, participant = null }) {
+    Object.assign(this, { format, target, sessionStart, view, study, calibration, participant });
     this.session = newSessionId();
     this.samples = [];
+    // The view's own page id of each page id as logged (clipped to the contract's length), for pageInfo.
+    this.viewIds = new Map();
+    // When a study's participant first saw the page after calibrating, and when they finished (ms, as `t`).
+    this.pageStart = null;
+    this.pageEnd = null;
+  }
+
+  /** The page is shown to the participant now (the first time counts). */
+  markPageStart(now = performance.now()) {
+    this.pageStart ??= round1(now - this.sessionStart);
+  }
+
+  /** The participant finished, or the time limit ended the page, now (the first time counts). */
+  markPageEnd(now = performance.now()) {
+    this.pageEnd ??= round1(now - this.sessionStart);
   }
 
   /**
@@ -32,6 +62,8 @@ export class SampleLog {
    */
   add({ x, y, raw, face, source = 'model' }, now = performance.now()) {
     const place = this.view.locate(x, y);
+    const page = textField(place.page, this.format.maxText);
+    if (page !== null && !this.viewIds.has(page)) this.viewIds.set(page, place.page);
     const sample = {
       t: round1(now - this.sessionStart),
       x: round1(x),
@@ -43,8 +75,8 @@ export class SampleLog {
       source,
       raw: pair(raw ?? [x, y]),
       doc: pair(place.doc),
-      page: place.page,
-      element: place.element,
+      page,
+      element: textField(place.element, this.format.maxText),
     };
     this.samples.push(sample);
     return sample;
@@ -63,6 +95,9 @@ export class SampleLog {
       mode: this.view.mode,
       session: this.session,
       study: this.study,
+      participant: this.participant,
+      pageStart: this.pageStart,
+      pageEnd: this.pageEnd,
       screen: [screen.width, screen.height],
       calibration: summary && {
         method: summary.method ?? null,
@@ -70,7 +105,10 @@ export class SampleLog {
         rawError: summary.validation?.samples > 0 ? summary.validation.rawError : (summary.rawError ?? null),
         points: summary.points ?? null,
       },
-      pages: ids.map((id) => this.view.pageInfo(id)).filter((page) => page !== null),
+      pages: ids
+        .map((id) => this.view.pageInfo(this.viewIds.get(id) ?? id))
+        .filter((page) => page !== null)
+        .map((page) => ({ ...page, id: textField(page.id, this.format.maxText) })),
       samples: this.samples,
     };
   }

@@ -35,6 +35,8 @@ export class Camera {
         ? new OffscreenCanvas(width, height)
         : Object.assign(document.createElement('canvas'), { width, height });
     this.context = this.canvas.getContext('2d', { willReadFrequently: true });
+    // Tests only (window.gazesite.feedCalibration): returns an ImageData to use instead of the video frame, or null.
+    this.source = null;
   }
 
   /** Ask for the camera; resolves with a MediaStream or rejects with a StateError. */
@@ -102,6 +104,8 @@ export class Camera {
   grab() {
     const { video, width, height } = this;
     if (video.videoWidth === 0 || video.videoHeight === 0) return null;
+    const fed = this.source?.() ?? null;
+    if (fed !== null) return fed;
     const scale = Math.max(width / video.videoWidth, height / video.videoHeight);
     const sourceWidth = width / scale;
     const sourceHeight = height / scale;

@@ -35,13 +35,16 @@ export class LiveLoop {
   }
 
   /**
-   * Send every processed frame to `listener(result, grabbedAt)` (the
-   * pipeline result and the performance.now() time the frame was grabbed)
-   * instead of the heatmap, dot and sample log, until the returned function
-   * is called. Calibration dots are not where the visitor looks at the target page.
+   * Send every processed frame to `listener(result, grabbedAt, image)` (the
+   * pipeline result, the performance.now() time the frame was grabbed and
+   * its ImageData) instead of the heatmap, dot and sample log, until the
+   * returned function is called; `message` is the running status meanwhile.
+   * Calibration dots (and a study's screens before the page) are not where
+   * the visitor looks at the target page, so nothing is logged.
    */
-  divert(listener) {
+  divert(listener, message = 'Calibrating: look at the dots.') {
     this.diverted = listener;
+    this.divertedMessage = message;
     this.dot.hide();
     return () => {
       if (this.diverted !== listener) return;
@@ -123,7 +126,7 @@ export class LiveLoop {
       if (image !== null) {
         const result = await this.pipeline.run(image, this.faces);
         if (session !== this.session) return;
-        this.show(result, performance.now() - began, began);
+        this.show(result, performance.now() - began, began, image);
       }
     } catch (error) {
       if (session === this.session) this.fail(error);
@@ -134,7 +137,7 @@ export class LiveLoop {
     this.schedule(session);
   }
 
-  show(result, ms, grabbedAt) {
+  show(result, ms, grabbedAt, image = null) {
     const { face, crop, gaze } = result;
     const now = performance.now();
     this.framesProcessed += 1;
@@ -147,8 +150,8 @@ export class LiveLoop {
     let sample = null;
     this.frameState = face === null ? 'no-face' : 'running';
     if (this.diverted !== null) {
-      this.diverted(result, grabbedAt);
-      this.onState(this.frameState, 'Calibrating: look at the dots.');
+      this.diverted(result, grabbedAt, image);
+      this.onState(this.frameState, this.divertedMessage);
     } else if (face === null) {
       this.dot.hide();
       this.onState('no-face');

@@ -1,6 +1,7 @@
 // The status line, the frame-refused notice and the calibration status.
 
 import { MESSAGES, RUNNING_CALIBRATED } from '../messages.js';
+import { calibrationQuality } from '../calibrate/quality.js';
 
 // States in which the camera side is fine; a refused frame outranks them.
 const CAMERA_OK = new Set(['waiting-permission', 'no-face', 'running', 'stopped']);
@@ -25,6 +26,8 @@ export class Status {
     this.last = null;
     this.state = element.dataset.state;
     this.text = element.textContent;
+    // Rewrites every sentence before it shows (a study's participant has no Start button: participant.js).
+    this.wording = (text) => text;
   }
 
   /** Say from now on whether gaze is calibrated (the running sentence changes at once). */
@@ -44,7 +47,7 @@ export class Status {
     const message = given ?? (state === 'running' && this.calibrated ? RUNNING_CALIBRATED : MESSAGES[state]);
     const refused = this.refusedReason !== null && CAMERA_OK.has(state);
     const shown = refused ? 'frame-refused' : state;
-    const text = refused ? `Target not shown: ${this.refusedReason}. ${message}` : message;
+    const text = this.wording(refused ? `Target not shown: ${this.refusedReason}. ${message}` : message);
     // Called every frame: touch the DOM (and the live region) only on a change.
     if (shown === this.state && state === this.element.dataset.camera && text === this.text) return;
     this.state = shown;
@@ -63,10 +66,17 @@ export function showFrameRefused(notice, reason) {
   notice.hidden = false;
 }
 
-/** #calibration-status: data-calibrated and a short sentence with the active calibration's error. */
+// What the calibration status adds for a calibration that is not good.
+const QUALITY_NOTES = { worse: ' (worse than the model alone: redo it)', poor: ' (poor: redo it)' };
+
+/**
+ * #calibration-status: data-calibrated, data-quality (calibrate/quality.js: only "good" shows as good)
+ * and a short sentence with the active calibration's error. `poorError` comes from the build.
+ */
 export class CalibrationStatus {
-  constructor(element) {
+  constructor(element, poorError = null) {
     this.element = element;
+    this.poorError = poorError;
   }
 
   /**
@@ -77,13 +87,15 @@ export class CalibrationStatus {
   show(summary, definition) {
     const calibrated = summary !== null;
     this.element.dataset.calibrated = String(calibrated);
+    this.element.dataset.quality = calibrated ? calibrationQuality(summary, this.poorError) : 'none';
     if (!calibrated) {
       this.element.textContent = 'Not calibrated';
       this.element.title = 'Gaze comes from the model alone: press Calibrate to fit it to you';
       return;
     }
     const measured = summary.validation?.samples > 0 ? summary.validation.errorPx : summary.cvErrorPx;
-    this.element.textContent = Number.isFinite(measured) ? `Calibrated: ${Math.round(measured)} px mean error` : 'Calibrated';
+    const note = QUALITY_NOTES[this.element.dataset.quality] ?? '';
+    this.element.textContent = Number.isFinite(measured) ? `Calibrated: ${Math.round(measured)} px mean error${note}` : `Calibrated${note}`;
     this.element.title = `${summary.validation?.samples > 0 ? 'On the check points' : 'Cross-validated'}. ${definition}`;
   }
 }
