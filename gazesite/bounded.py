@@ -151,8 +151,9 @@ def read_zip_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
 MAX_INTEGER_DIGITS = 30
 
 
-#: The largest integer magnitude, as a bit length (10**30 < 2**100).
-_MAX_INTEGER_BITS = 100
+#: Integers this long in bits may have more than MAX_INTEGER_DIGITS digits (10**30 takes 100 bits, 2**99 has 30
+#: digits): only those are counted in digits, so ordinary numbers cost one bit_length call.
+_SUSPECT_INTEGER_BITS = 99
 
 
 def _not_json(name: str) -> Any:
@@ -180,7 +181,7 @@ def _check_number(value: Any) -> None:
     kind = type(value)
     if kind is float and not math.isfinite(value):
         raise InputError("holds a number too large for a float (its exponent is beyond 308)")
-    if kind is int and value.bit_length() > _MAX_INTEGER_BITS and len(str(abs(value))) > MAX_INTEGER_DIGITS:
+    if kind is int and value.bit_length() > _SUSPECT_INTEGER_BITS and len(str(abs(value))) > MAX_INTEGER_DIGITS:
         raise InputError(f"holds an integer of {len(str(abs(value)))} digits (at most {MAX_INTEGER_DIGITS})")
 
 

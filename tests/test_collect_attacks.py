@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from gazesite.collect import server as server_module
 from gazesite.collect.clients import client_key
 from gazesite.collect.connections import HEADER_SECONDS, MAX_CONNECTIONS, accept_backlog, connection_cap
 from gazesite.collect.loadtest import loop_stall_ms, worst_case_body
@@ -188,28 +189,39 @@ def test_the_worst_case_body_is_valid_and_near_the_size_limit() -> None:
     assert len(parse_batch(body).samples) == MAX_SAMPLES
 
 
-def test_parsing_a_worst_case_batch_blocks_the_loop_briefly() -> None:
+def test_parsing_a_worst_case_batch_happens_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server parses bodies on its worker thread; the loop's stall on and off it is printed side by side.
+
+    The figures are for reading, not asserting: off the loop the stall is what the parser holds the interpreter
+    lock for (13-30 ms on an idle machine, ~130-280 ms with the other core busy), on it the whole parse (210-446
+    ms), so a bound on them only measures how busy the machine is.
+    """
     body = worst_case_body()
+    threads: list[int] = []
+
+    def parse_here(data: bytes) -> Batch:
+        threads.append(threading.get_ident())
+        return parse_batch(data)
+
+    monkeypatch.setattr(server_module, "parse_batch", parse_here)
 
     async def inline() -> None:
         parse_batch(body)
 
-    async def measure() -> tuple[list[float], list[float]]:
+    async def measure() -> tuple[list[float], list[float], int]:
         parser = BatchParser()
         try:
             before = [await loop_stall_ms(inline) for _ in range(3)]
-            return before, [await loop_stall_ms(lambda: parser.parse(body)) for _ in range(3)]
+            return before, [await loop_stall_ms(lambda: parser.parse(body)) for _ in range(3)], threading.get_ident()
         finally:
             parser.close()
 
     # A thread of its own: a browser test in the same worker may leave an event loop running on this one.
     with ThreadPoolExecutor(1) as pool:
-        before, after = pool.submit(asyncio.run, measure()).result()
+        before, after, loop_thread = pool.submit(asyncio.run, measure()).result()
     shown = ", ".join(f"{ms:.0f}" for ms in before), ", ".join(f"{ms:.0f}" for ms in after)
     print(f"loop blocked per worst-case batch ({len(body)} bytes): {shown[0]} ms parsed on the loop; {shown[1]} ms off it")
-    # Medians, side by side in one run: off the loop the stall is what the parser holds the interpreter lock for
-    # (13-30 ms on an idle machine, ~130 ms with the other core busy), on it the whole parse (273-446 ms).
-    assert sorted(after)[1] < sorted(before)[1] / 2, (before, after)
+    assert len(threads) == 3 and loop_thread not in threads and len(set(threads)) == 1, threads
 
 
 def test_samples_encoded_one_at_a_time_keep_the_stored_text_and_digest() -> None:

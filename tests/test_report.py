@@ -20,9 +20,10 @@ from click.testing import CliRunner
 from PIL import Image
 
 from gazesite.cli import cli
+from gazesite.report.documents import session_from_document
 from gazesite.report.fixations import FixationSettings, detect_fixations, display_scale, doc_points
 from gazesite.report.model import VIEWPORT_PAGE
-from gazesite.report.read import read_sample_file, session_from_document
+from gazesite.report.read import read_sample_file
 from gazesite.report.run import ReportConfig, analyse
 
 from .helpers import report_sessions as rs
@@ -269,7 +270,7 @@ def test_db_sessions_are_read_like_files(tmp_path: Path, monkeypatch: pytest.Mon
     stored = [rs.document(rs.SESSION_A, rs.a_then_b()), rs.document(rs.SESSION_B, rs.a_then_b(), seed=3)]
     calls: list[Path] = []
     storage = types.ModuleType("gazesite.collect.storage")
-    storage.read_sessions = lambda path: calls.append(path) or stored  # type: ignore[attr-defined]
+    storage.iter_sessions = lambda path: calls.append(path) or iter(stored)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "gazesite.collect", types.ModuleType("gazesite.collect"))
     monkeypatch.setitem(sys.modules, "gazesite.collect.storage", storage)
     db = tmp_path / "study.db"

@@ -7,13 +7,14 @@ import os
 import struct
 import sys
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from gazesite.cli import cli
-from gazesite.report import read
+from gazesite.report import documents, read
 
 from .helpers import assert_one_line_error, gazesite
 from .helpers import report_sessions as rs
@@ -53,7 +54,7 @@ def test_deep_json_is_refused(tmp_path: Path) -> None:
 
 
 def test_too_many_samples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(read, "MAX_SAMPLES_PER_SESSION", 10)
+    monkeypatch.setattr(documents, "MAX_SAMPLES_PER_SESSION", 10)
     assert_refused(tmp_path, [rs.write(tmp_path / "a.json", good())], "a.json", "52 samples, more than 10")
 
 
@@ -273,11 +274,11 @@ def test_db_that_is_not_a_database(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     import sqlite3
     import types
 
-    def read_sessions(path: Path) -> list[dict]:
+    def iter_sessions(path: Path) -> Iterator[dict]:
         raise sqlite3.DatabaseError("file is not a database")
 
     storage = types.ModuleType("gazesite.collect.storage")
-    storage.read_sessions = read_sessions  # type: ignore[attr-defined]
+    storage.iter_sessions = iter_sessions  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "gazesite.collect", types.ModuleType("gazesite.collect"))
     monkeypatch.setitem(sys.modules, "gazesite.collect.storage", storage)
     db = tmp_path / "notes.txt"

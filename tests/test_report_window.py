@@ -21,17 +21,17 @@ from click.testing import CliRunner
 from PIL import Image
 
 from gazesite.cli import cli
+from gazesite.report.documents import session_from_document
 from gazesite.report.fixations import Fixation, FixationSettings, detect_fixations, fit_fixations
 from gazesite.report.heatmap import HEATMAP_FLOOR, HEATMAP_MAX_OPACITY, opacity
 from gazesite.report.model import Samples, Session
 from gazesite.report.quality import analysis_window, in_window
-from gazesite.report.read import session_from_document
 from gazesite.report.run import ReportConfig, analyse
 
 from .helpers import report_sessions as rs
 
 RATE_HZ = 30.0
-#: The longest session a report reads (read.MAX_SAMPLES_PER_SESSION).
+#: The longest session a report reads (documents.MAX_SAMPLES_PER_SESSION).
 FRAMES = 400_000
 FRAME_MS = 1000.0 / RATE_HZ
 TOLERANCE_PX = 5.0

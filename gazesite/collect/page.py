@@ -21,6 +21,7 @@ from gazesite.bounded import InputError, read_bounded
 from gazesite.collect.protocol import BATCH_FORMAT, BATCH_VERSION, MAX_BODY_BYTES
 from gazesite.config import canonical_target, target_url_problem
 from gazesite.site.render import origin_of
+from gazesite.study import CONTROL
 
 #: Largest consent file.
 MAX_CONSENT_BYTES = 64 * 1024
@@ -72,18 +73,34 @@ def collect_problems(collect: str | None, consent: Path | None) -> list[str]:
     return problems
 
 
-def consent_markdown(path: Path) -> str:
-    """Read a consent file: UTF-8 text of at most 64 KiB with no control characters; InputError says why not."""
-    data = read_bounded(path, MAX_CONSENT_BYTES)
+#: What a Markdown notice may hold besides text: tabs and line breaks (every other control character is refused).
+_LAYOUT = str.maketrans("", "", "\t\n\r")
+
+
+def markdown_problem(text: str, what: str) -> str | None:
+    """Why a Markdown notice (consent, task) cannot be shown, or None: control characters, or nothing but spaces."""
+    if CONTROL.search(text.translate(_LAYOUT)):
+        return "holds control characters (expected Markdown or plain text)"
+    if not text.strip():
+        return f"is empty (expected {what})"
+    return None
+
+
+def read_markdown(path: Path, limit: int, what: str) -> str:
+    """Read a Markdown notice: UTF-8 text of at most ``limit`` bytes that markdown_problem accepts; InputError says why not."""
+    data = read_bounded(path, limit)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text (expected a Markdown or plain-text consent notice)") from None
-    if any((ord(ch) < 32 and ch not in "\n\r\t") or ord(ch) == 127 for ch in text):
-        raise InputError("holds control characters (expected Markdown or plain text)")
-    if not text.strip():
-        raise InputError("is empty (expected the consent notice participants read)")
+        raise InputError(f"is not UTF-8 text (expected {what} in Markdown or plain text)") from None
+    if problem := markdown_problem(text, what):
+        raise InputError(problem)
     return text
+
+
+def consent_markdown(path: Path) -> str:
+    """Read a consent file: UTF-8 text of at most 64 KiB with no control characters; InputError says why not."""
+    return read_markdown(path, MAX_CONSENT_BYTES, "the consent notice participants read")
 
 
 # Inline Markdown: [text](url), **strong** / __strong__, *em* / _em_ (underscores only at word edges).

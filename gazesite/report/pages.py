@@ -164,8 +164,7 @@ def _recorded_for(recorded: dict[str, list[PageInfo]], page_id: str) -> list[Pag
 
 def _seen_width(sessions: list[Session], page_id: str) -> float | None:
     """The width participants saw a page at: the median declared document width, else the median viewport width."""
-    declared = [session.pages[page_id].width for session in sessions if page_id in session.pages]
-    declared = [width for width in declared if width is not None and np.isfinite(width)]
+    declared = [session.pages[page_id].width for session in sessions if page_id in session.pages]  # read.py: >= 1
     if declared:
         return float(np.median(declared))
     widths = [session.samples.viewport[session.samples.page == page_id, 0] for session in sessions]

@@ -41,7 +41,7 @@ TEXT_RULE = f"a string of 1-{MAX_TEXT} characters without control characters or 
 
 
 def is_text(value: object) -> bool:
-    """Whether a value is a text field of the samples contract: 1 to MAX_TEXT characters, no control characters."""
+    """Whether a value is a text field of the samples contract: 1 to MAX_TEXT characters, no control characters or lone surrogates."""
     return isinstance(value, str) and 0 < len(value) <= MAX_TEXT and CONTROL.search(value) is None and SURROGATE.search(value) is None
 
 
@@ -51,6 +51,8 @@ PARTICIPANT_ID = re.compile(r"[A-Za-z0-9_.:@-]{1,128}")
 #: The query parameters the page reads a participant id from, the first present one wins: gazesite's own, then
 #: the names Prolific (PROLIFIC_PID) and MTurk (workerId) append to a study link.
 PARTICIPANT_PARAMS = ("pid", "PROLIFIC_PID", "workerId", "participant")
+#: What is_participant_id accepts, as error messages say it.
+PARTICIPANT_RULE = "1-128 characters of A-Z, a-z, 0-9 and _ . : @ -"
 
 
 def is_participant_id(value: object) -> bool:
@@ -61,9 +63,6 @@ def is_participant_id(value: object) -> bool:
 #: The ``format`` of the index file ``gazesite collect export`` writes beside the session files: readers of sample
 #: files recognise it and skip it.
 EXPORT_INDEX_FORMAT = "gazesite-collect-export"
-
-#: What is_participant_id accepts, as error messages say it.
-PARTICIPANT_RULE = "1-128 characters of A-Z, a-z, 0-9 and _ . : @ -"
 
 
 #: The sample export format the page writes (samples version 2, README "Samples"); the page reads its CSV columns from here.

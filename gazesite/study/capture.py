@@ -89,8 +89,9 @@ async def _capture_all(jobs: list[tuple[str, int]], what: str, fence: Fence) -> 
                     chromium = await _launch(playwright, fenced, what)
                 try:
                     captures.append(await asyncio.wait_for(_capture_width(chromium, url, width), JOB_DEADLINE_S))
-                except TimeoutError:
-                    captures.append(f"the page did not finish within {JOB_DEADLINE_S:g} s at width {width}")
+                except TimeoutError:  # a script that never returned, or the whole job past its deadline
+                    bounds = f"each script {EVALUATE_TIMEOUT_S:g} s, the whole capture {JOB_DEADLINE_S:g} s"
+                    captures.append(f"the page did not answer in time at width {width} ({bounds})")
                     await _close(chromium)  # its renderer may still be spinning: start afresh
                     chromium = None
                 except PlaywrightError as exc:

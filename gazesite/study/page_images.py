@@ -45,6 +45,11 @@ class PageImages:
     pages: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    def warn(self, text: str) -> None:
+        """Say it in the build's log and keep it for build.json."""
+        self.warnings.append(text)
+        log.warning("%s", text)
+
 
 def page_ids(copies: dict[str, Path]) -> list[str]:
     """The page ids (as the page names them: '/about.html') of the HTML files a site publishes, start page first."""
@@ -61,24 +66,20 @@ def capture_site_pages(copies: dict[str, Path], widths: tuple[int, ...], label: 
     result = PageImages()
     ids = page_ids(copies)
     if len(ids) > MAX_CAPTURED_PAGES:
-        warning = f"{label} has {len(ids)} pages: images of the first {MAX_CAPTURED_PAGES} are kept, the rest draw blank in reports"
-        result.warnings.append(warning)
-        log.warning("%s", warning)
+        result.warn(f"{label} has {len(ids)} pages: images of the first {MAX_CAPTURED_PAGES} are kept, the rest draw blank in reports")
         ids = ids[:MAX_CAPTURED_PAGES]
     if not ids:
         return result
-    pairs = [(page, width) for page in ids for width in sorted(widths)]
+    pairs = [(number, page, width) for number, page in enumerate(ids, start=1) for width in sorted(widths)]
     with serving(copies) as base:
         fence = Fence(allow_private=allow_private, allowed={allowed_origin(base)})
-        captures = capture_many([(f"{base}{SITE_DIR}{page}", width) for page, width in pairs], what=f"--target {label}", fence=fence)
-    for (page, width), capture in zip(pairs, captures, strict=True):
+        captures = capture_many([(f"{base}{SITE_DIR}{page}", width) for _, page, width in pairs], what=f"--target {label}", fence=fence)
+    for (number, page, width), capture in zip(pairs, captures, strict=True):
         if not isinstance(capture, Capture):
-            warning = f"{label}{page.lstrip('/')} at width {width} could not be captured ({capture}); reports draw it blank"
-            result.warnings.append(warning)
-            log.warning("%s", warning)
+            result.warn(f"{label}{page.lstrip('/')} at width {width} could not be captured ({capture}); reports draw it blank")
             continue
         picture = capture.picture
-        image = f"{PAGE_IMAGES_DIR}/{width}/page-{ids.index(page) + 1:03d}.webp"
+        image = f"{PAGE_IMAGES_DIR}/{width}/page-{number:03d}.webp"
         result.blobs[image] = encode_webp(picture.pixels)
         result.pages.append(
             {"id": page, "width": picture.width, "height": picture.height, "full_height": picture.full_height, "image": image}

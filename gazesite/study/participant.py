@@ -16,7 +16,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from gazesite.bounded import InputError, read_bounded
+from gazesite.bounded import InputError
+from gazesite.collect.page import markdown_problem, read_markdown, render_consent
 from gazesite.config import target_url_problem
 from gazesite.errors import ConfigError
 from gazesite.study import PARTICIPANT_ID, PARTICIPANT_PARAMS
@@ -60,15 +61,15 @@ def parse_seconds(text: str) -> int:
         raise ConfigError([f"--seconds {text!r}: {SECONDS_RULE}"]) from None
 
 
-def task_text_problem(text: str, limit: int | None = MAX_TASK_TEXT) -> str | None:
-    """Why a task text cannot be shown (empty, longer than ``limit`` characters, control characters), or None."""
-    if not text.strip():
-        return "is empty (expected the task participants read before the page)"
-    if limit is not None and len(text) > limit:
-        return f"is longer than {limit} characters (put a longer task in --task-file)"
-    if any((ord(ch) < 32 and ch not in "\n\r\t") or 127 <= ord(ch) < 160 for ch in text):
-        return "holds control characters (expected plain text or Markdown)"
-    return None
+#: What the task notice is, as its errors say it.
+_TASK = "the task participants read before the page"
+
+
+def task_text_problem(text: str) -> str | None:
+    """Why a --task text cannot be shown (longer than MAX_TASK_TEXT, control characters, empty), or None."""
+    if len(text) > MAX_TASK_TEXT:
+        return f"is longer than {MAX_TASK_TEXT} characters (put a longer task in --task-file)"
+    return markdown_problem(text, _TASK)
 
 
 def task_file_markdown(path: Path) -> str:
@@ -78,14 +79,7 @@ def task_file_markdown(path: Path) -> str:
             raise InputError("is a symbolic link (expected a regular Markdown file)")
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror})") from None
-    data = read_bounded(path, MAX_TASK_BYTES)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text (expected a Markdown task)") from None
-    if problem := task_text_problem(text, limit=None):  # the file's size is already bounded
-        raise InputError(problem)
-    return text
+    return read_markdown(path, MAX_TASK_BYTES, _TASK)
 
 
 def participant_problems(
@@ -129,8 +123,6 @@ def participant_problems(
 
 def task_html(task: str | None, task_file: Path | None) -> Markup | None:
     """The task shown before the page, rendered like the consent notice (escaped text only), or None."""
-    from gazesite.collect.page import render_consent
-
     if task_file is not None:
         return render_consent(task_file_markdown(task_file))
     return render_consent(task) if task is not None else None

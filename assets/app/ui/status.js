@@ -74,9 +74,9 @@ const QUALITY_NOTES = { worse: ' (worse than the model alone: redo it)', poor: '
  * and a short sentence with the active calibration's error. `poorError` comes from the build.
  */
 export class CalibrationStatus {
-  constructor(element, poorError = null) {
+  constructor(element) {
     this.element = element;
-    this.poorError = poorError;
+    this.poorError = null; // the build's config.calibration.poorError, set once the settings are read
   }
 
   /**
