@@ -1,5 +1,5 @@
 """Allow ``python -m gazesite``."""
 
-from gazesite.cli import main
+from gazesite.commands import main
 
 main()

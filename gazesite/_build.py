@@ -20,8 +20,10 @@ from setuptools.command.sdist import sdist
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIRS = ("templates", "assets", "models/default")
 DATA_FILES = ("LICENSE",)
-#: What stays out of the package: npm installs (their shipped files go in separately), caches, dotfiles, lint configs.
-SKIP_PATTERNS = ("node_modules", "__pycache__", "*.pyc", ".*", "eslint.config.js")
+#: What stays out of the package: npm installs (their shipped files go in separately), caches, dotfiles, lint configs,
+#: and assets/docs/ (the documentation site's sources and pictures: nothing a built site ships). Patterns match any
+#: one part of a path, so no folder of templates/, assets/ or models/default/ that a site needs may be named docs.
+SKIP_PATTERNS = ("node_modules", "__pycache__", "*.pyc", ".*", "eslint.config.js", "docs")
 
 
 def vendored_sources() -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ Every JSON document a user supplies (model.json, a Keras model config,
 metadata.json, a dataset, an earlier build.json), every gzip stream and every
 .keras archive is read through here, so a broken or hostile file costs at
 most these limits and ends in a one-line error, never a hang, a memory
-blow-up or a traceback. The limits are documented in the README ("Limits").
+blow-up or a traceback. The limits are documented in the docs (reference/limits.md).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class InputError(ValueError):
 
 
 def size_text(count: int) -> str:
-    """Write a byte count the way the README does: "16 MiB"."""
+    """Write a byte count the way the docs do: "16 MiB"."""
     return f"{count // MIB} MiB" if count >= MIB and count % MIB == 0 else f"{count:,} bytes"
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from gazesite.bounded import InputError, read_json_object
 from gazesite.errors import GazesiteError
-from gazesite.model import METADATA_FILE
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +35,9 @@ class OutputKind:
     keys: tuple[str, ...]  # keys the marker's JSON object always holds
 
 
+# A model folder's kind (MODEL_OUTPUT) lives in gazesite.model.settings, beside the file name it checks:
+# this module, which every stage uses, imports no stage.
 BUILD_OUTPUT = OutputKind("gazesite build", BUILD_MANIFEST, ("gazesite", "target", "files"))
-MODEL_OUTPUT = OutputKind("gazesite train", METADATA_FILE, ("format", "pipeline", "training", "validation"))
 CONVERSION_OUTPUT = OutputKind("gazesite convert", CONVERSION_REPORT, ("quantize", "weight_bytes", "shards"))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gazesite.data import synthetic
+from gazesite.data import faces
 
 from .helpers import to_rgba
 
@@ -30,16 +30,16 @@ def astronaut_rgba() -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
-def synthetic_frames() -> list[synthetic.SyntheticSample]:
+def synthetic_frames() -> list[faces.SyntheticSample]:
     """Twenty labelled synthetic frames from a fixed seed."""
-    stream = synthetic.samples(seed=123)
+    stream = faces.samples("cartoon", seed=123)
     return [next(stream) for _ in range(20)]
 
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model trained for seconds on a few hundred synthetic faces."""
-    from gazesite.config import TrainConfig
+    from gazesite.model.settings import TrainConfig
     from gazesite.model.training import train
 
     out = tmp_path_factory.mktemp("tiny") / "model"

@@ -1,11 +1,11 @@
 // Entry point: wires the modules together and exposes window.gazesite.
 
 import { backendOrder, readConfig, requestedBackend } from './load/config.js';
-import { Calibrator, ERROR_DEFINITION, screenSize } from './calibrate/flow.js';
-import { eyeFeatureCount, layoutOf } from './calibrate/eyes.js';
-import { readHead } from './calibrate/finetune.js';
-import { CalibrationOverlay } from './calibrate/overlay.js';
-import { CalibrationStore } from './calibrate/store.js';
+import { Calibrator, ERROR_DEFINITION, screenSize } from './calibration/flow.js';
+import { eyeFeatureCount, layoutOf } from './calibration/eyes.js';
+import { readHead } from './calibration/finetune.js';
+import { CalibrationOverlay } from './calibration/overlay.js';
+import { CalibrationStore } from './calibration/store.js';
 import { Camera } from './track/camera.js';
 import { CollectStatus, ConsentGate } from './collect/consent.js';
 import { Sender, sessionMeta } from './collect/sender.js';

@@ -141,7 +141,9 @@ def ensure_emscripten(install: bool) -> str:
     """Check `emcc --version` is the pinned one (installing Debian's emscripten if emcc is missing); return its first line."""
     if shutil.which("emcc") is None:
         if not install or shutil.which("apt-get") is None or os.geteuid() != 0:
-            raise RecipeError(f"emcc is missing: install Debian's emscripten {EMSCRIPTEN_VERSION} (apt-get install {' '.join(APT_PACKAGES)})")
+            raise RecipeError(
+                f"emcc is missing: install Debian's emscripten {EMSCRIPTEN_VERSION} (apt-get install {' '.join(APT_PACKAGES)})"
+            )
         log.info("emcc is missing: installing %s with apt-get", " ".join(APT_PACKAGES))
         run(["apt-get", "update", "-qq"])
         run(["apt-get", "install", "-y", "-qq", *APT_PACKAGES], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
@@ -162,8 +164,21 @@ def ensure_source(cache: Path) -> Path:
     if not archive.is_file():
         log.info("downloading %s==%s (95 MB) into %s", SOURCE_PACKAGE, SOURCE_PACKAGE_VERSION, cache)
         # --no-binary for this one package only: ':all:' would also forbid the wheels of its build dependencies.
-        run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", SOURCE_PACKAGE,
-             f"{SOURCE_PACKAGE}=={SOURCE_PACKAGE_VERSION}", "--dest", str(cache)])
+        run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                SOURCE_PACKAGE,
+                f"{SOURCE_PACKAGE}=={SOURCE_PACKAGE_VERSION}",
+                "--dest",
+                str(cache),
+            ]
+        )
         if not archive.is_file():
             raise RecipeError(f"pip download did not produce {archive}")
     digest = sha256_file(archive)
@@ -231,8 +246,16 @@ def gzip_size(path: Path) -> int:
 
 def tool_versions() -> dict[str, str]:
     """Versions of the tools besides emcc that shape the output (recorded, not pinned)."""
-    packages = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", "emscripten", "clang-14", "binaryen", "lld-14"],
-                              capture_output=True, text=True, check=False).stdout if shutil.which("dpkg-query") else ""
+    packages = (
+        subprocess.run(
+            ["dpkg-query", "-W", "-f", "${Package} ${Version}\\n", "emscripten", "clang-14", "binaryen", "lld-14"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        if shutil.which("dpkg-query")
+        else ""
+    )
     return {
         "debian_packages": " | ".join(sorted(packages.split("\n")[:-1] if packages else [])),
         "cmake": tool_output(["cmake", "--version"]),
@@ -273,15 +296,19 @@ def build(variant: Variant, cache: Path, out_dir: Path, jobs: int, install: bool
     out_dir.mkdir(parents=True, exist_ok=True)
     artefact = out_dir / variant.artefact
     shutil.copyfile(built, artefact)
-    manifest = {
+    manifest: dict[str, Any] = {
         "artefact": {
             "file": variant.artefact,
             "sha256": sha256_file(artefact),
             "bytes": artefact.stat().st_size,
             "gzip_bytes": gzip_size(artefact),
         },
-        "variant": {"name": variant.name, "simd": variant.simd, "description": variant.description,
-                    "scalar_sources": {k: list(v) for k, v in variant.scalar_sources.items()}},
+        "variant": {
+            "name": variant.name,
+            "simd": variant.simd,
+            "description": variant.description,
+            "scalar_sources": {k: list(v) for k, v in variant.scalar_sources.items()},
+        },
         "inputs": {
             "source": {
                 "package": f"{SOURCE_PACKAGE}=={SOURCE_PACKAGE_VERSION}",
@@ -292,8 +319,12 @@ def build(variant: Variant, cache: Path, out_dir: Path, jobs: int, install: bool
                 "fetch": f"pip download --no-deps --no-binary {SOURCE_PACKAGE} {SOURCE_PACKAGE}=={SOURCE_PACKAGE_VERSION}",
                 "subdir": OPENCV_SUBDIR,
             },
-            "emscripten": {"version": EMSCRIPTEN_VERSION, "emcc_version": emcc, "dir": str(EMSCRIPTEN_DIR),
-                           "apt_packages": list(APT_PACKAGES)},
+            "emscripten": {
+                "version": EMSCRIPTEN_VERSION,
+                "emcc_version": emcc,
+                "dir": str(EMSCRIPTEN_DIR),
+                "apt_packages": list(APT_PACKAGES),
+            },
             "whitelist": {"file": WHITELIST.name, "sha256": sha256_file(WHITELIST)},
             "cmake_hooks": {name: hashlib.sha256(text.encode()).hexdigest() for name, text in hook_files(variant).items()},
             "tools": tool_versions(),
@@ -308,19 +339,29 @@ def build(variant: Variant, cache: Path, out_dir: Path, jobs: int, install: bool
     }
     manifest_path = out_dir / (MANIFEST.name if shipped else f"manifest-{variant.name}.json")
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
-    log.info("wrote %s: %d bytes, %d gzip, sha256 %s", artefact, manifest["artefact"]["bytes"],
-             manifest["artefact"]["gzip_bytes"], manifest["artefact"]["sha256"])
+    log.info(
+        "wrote %s: %d bytes, %d gzip, sha256 %s",
+        artefact,
+        manifest["artefact"]["bytes"],
+        manifest["artefact"]["gzip_bytes"],
+        manifest["artefact"]["sha256"],
+    )
     return manifest
 
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: build one variant (the shipped one by default)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variant", choices=sorted(VARIANTS), default=DEFAULT_VARIANT,
-                        help=f"what to build (default {DEFAULT_VARIANT}, the shipped one)")
+    parser.add_argument(
+        "--variant", choices=sorted(VARIANTS), default=DEFAULT_VARIANT, help=f"what to build (default {DEFAULT_VARIANT}, the shipped one)"
+    )
     parser.add_argument("--cache", type=Path, default=default_cache(), help="source archive and build trees (default %(default)s)")
-    parser.add_argument("--out", type=Path, default=HERE,
-                        help="where the artefact goes (default: next to this script, with manifest.json; elsewhere: manifest-VARIANT.json)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=HERE,
+        help="where the artefact goes (default: next to this script, with manifest.json; elsewhere: manifest-VARIANT.json)",
+    )
     parser.add_argument("--jobs", type=int, default=2, help="parallel compile jobs (default %(default)s)")
     parser.add_argument("--no-install", action="store_true", help="never apt-get install emscripten when emcc is missing")
     args = parser.parse_args(argv)

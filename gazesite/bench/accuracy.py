@@ -1,4 +1,4 @@
-"""``gazesite bench --accuracy``: how far gaze lands from where unseen people look, before and after calibration.
+"""``gazesite bench accuracy``: how far gaze lands from where unseen people look, before and after calibration.
 
 For each renderer, N people no model trained on (``gazesite.data.faces.unseen_people``)
 look at the calibration dots the page shows (5, 9 and 13 by default) for as
@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 
 from gazesite.bench.accuracy_peer import webgazer_person, write_webgazer_page
-from gazesite.errors import GazesiteError
+from gazesite.calibration.dots import MAX_POINTS, MIN_POINTS
+from gazesite.errors import ConfigError, GazesiteError
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ FRAMES_DIR = "_bench"
 
 @dataclass(frozen=True)
 class AccuracyConfig:
-    """Settings of ``gazesite bench --accuracy``."""
+    """Settings of ``gazesite bench accuracy``."""
 
     people: int = 6
     renderers: tuple[str, ...] = ("cartoon", "vector", "raycast")
@@ -54,6 +55,18 @@ class AccuracyConfig:
     peer: str | None = None
     site: Path | None = None
     json_out: Path | None = None
+
+
+def accuracy_points(text: str) -> tuple[int, ...]:
+    """Parse --points ("5,9,13"); raise ConfigError naming the bad value."""
+    try:
+        points = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigError([f"--points {text!r}: expected dot counts separated by commas, as in 5,9,13"]) from None
+    bad = [p for p in points if not MIN_POINTS <= p <= MAX_POINTS]
+    if bad or not points:
+        raise ConfigError([f"--points {text!r}: each dot count must be {MIN_POINTS} to {MAX_POINTS}"])
+    return points
 
 
 @dataclass

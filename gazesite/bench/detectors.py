@@ -1,4 +1,4 @@
-"""``gazesite bench --detectors``: the shipped face detector against cheaper ones, on the same frames.
+"""``gazesite bench detectors``: the shipped face detector against cheaper ones, on the same frames.
 
 Full-frame detection is most of a frame's time in the browser. This measures
 what a cheaper detector would cost in faces: for each candidate, how many

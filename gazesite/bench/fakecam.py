@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from gazesite.data import synthetic
+from gazesite.data.faces import cartoon
 
 
 def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
@@ -29,10 +29,10 @@ def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
 def face_video(path: Path, seed: int = 31, targets: int = 20, hold: int = 3) -> Path:
     """One synthetic person looking at ``targets`` points, each held for ``hold`` frames."""
     rng = np.random.default_rng(seed)
-    person = synthetic.random_identity(rng)
+    person = cartoon.random_identity(rng)
     frames = []
     for _ in range(targets):
         target = (float(rng.uniform(0, 1)), float(rng.uniform(0, 1)))
-        frame = synthetic.render_face(synthetic.jitter(person, rng), target, rng)
+        frame = cartoon.render_face(cartoon.jitter(person, rng), target, rng)
         frames.extend([frame] * hold)
     return write_y4m(path, frames)

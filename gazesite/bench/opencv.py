@@ -1,4 +1,4 @@
-"""``gazesite bench``: the OpenCV.js builds side by side (lean, the default, and npm's full build).
+"""``gazesite bench speed``: the OpenCV.js builds side by side (lean, the default, and npm's full build).
 
 For each build: a site built with ``--opencv BUILD`` from the same model and
 target; per-stage times of ``processFrame`` (wasm backend, the same frames,
@@ -28,9 +28,9 @@ SIDE_BACKEND = "wasm"
 
 def build_sites(scratch: Path, target: str, builds: tuple[str, ...] = OPENCV_BUILDS) -> dict[str, Path]:
     """One site per OpenCV.js build, the default model and options otherwise."""
-    from gazesite.config import BuildConfig
     from gazesite.paths import default_model_dir
     from gazesite.site.build import build
+    from gazesite.site.settings import BuildConfig
 
     return {
         name: build(BuildConfig(target=target, model=default_model_dir(), out=scratch / f"dist-{name}", probe_target=False, opencv=name))

@@ -1,4 +1,4 @@
-"""Peers for ``gazesite bench --peer``: fetch a published gaze tracker once, then serve it offline.
+"""Peers for ``gazesite bench speed|accuracy --peer``: fetch a published gaze tracker once, then serve it offline.
 
 The only peer is WebGazer 3.5.3 (npm ``webgazer@3.5.3``). Its ``dist/webgazer.js``
 is a self-contained bundle (TensorFlow.js, face-landmarks-detection and the

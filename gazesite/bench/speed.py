@@ -1,4 +1,4 @@
-"""``gazesite bench``: the Python pipeline and the built site, measured side by side in one run.
+"""``gazesite bench speed``: the Python pipeline and the built site, measured side by side in one run.
 
 (a) Python: per-stage time of ``process_frame`` + ``predict`` on a set of frames.
 (b) Browser: per-stage time of ``window.gazesite.processFrame`` on the same
@@ -32,8 +32,8 @@ from gazesite.bench.opencv import build_sites, format_side_by_side, side_by_side
 from gazesite.bench.peers import PEERS, fetch_webgazer, write_peer_page
 from gazesite.bench.serving import serving, target_page
 from gazesite.chromium import page_function
-from gazesite.config import TFJS_BACKENDS
 from gazesite.errors import GazesiteError
+from gazesite.site.settings import TFJS_BACKENDS
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ BACKENDS = TFJS_BACKENDS
 
 @dataclass(frozen=True)
 class BenchConfig:
-    """Settings of ``gazesite bench``."""
+    """Settings of ``gazesite bench speed``."""
 
     frames: int = 40
     rounds: int = 3
@@ -65,11 +65,11 @@ class BenchConfig:
 
 def bench_frames(count: int, seed: int) -> list[np.ndarray]:
     """Synthetic camera frames in which the cascade finds a face."""
-    from gazesite.data.synthetic import samples
+    from gazesite.data.faces import samples
     from gazesite.track.pipeline import process_frame
 
     frames = []
-    for sample in samples(seed):
+    for sample in samples("cartoon", seed):
         if process_frame(sample.frame).face is not None:
             frames.append(sample.frame)
         if len(frames) == count:
@@ -223,7 +223,7 @@ def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        raise GazesiteError("gazesite bench needs Playwright and psutil: pip install 'gazesite[bench]'") from None
+        raise GazesiteError("gazesite bench speed needs Playwright and psutil: pip install 'gazesite[bench]'") from None
     if config.peer not in (None, *PEERS):
         raise GazesiteError(f"unknown peer {config.peer!r}: choose one of {', '.join(PEERS)}")
     if playwright is None:
@@ -269,9 +269,9 @@ def run_bench(config: BenchConfig, playwright: Any | None = None) -> BenchReport
 
 def build_bench_site(out: Path, target: str) -> Path:
     """Build the site the bench measures: the default model, default options."""
-    from gazesite.config import BuildConfig
     from gazesite.paths import default_model_dir
     from gazesite.site.build import build
+    from gazesite.site.settings import BuildConfig
 
     return build(BuildConfig(target=target, model=default_model_dir(), out=out, probe_target=False))
 

@@ -1,6 +1,6 @@
 """Per-person calibration: map one person's frames to where they look, chosen per person by cross-validation.
 
-The Python twin of ``assets/app/calibrate/``: the same candidates, the same
+The Python twin of ``assets/app/calibration/``: the same candidates, the same
 penalties, the same leave-one-dot-out choice, written function for function
 in the same shape, so tests can hold the browser to it (same inputs, same
 mapping within 1e-6) and reports can recalibrate sessions offline.

@@ -1,6 +1,6 @@
 """The calibration candidates and the per-person choice among them.
 
-Twin of ``assets/app/calibrate/choose.js``. A sample is one frame with a
+Twin of ``assets/app/calibration/choose.js``. A sample is one frame with a
 face: the model's raw output (``gaze``), its penultimate activations
 (``features``), the person's eye band (``eyes``, the uint8 patch the
 pipeline cuts) and the target the person looked at. Every candidate is a
@@ -267,13 +267,4 @@ def choose_calibration(samples: list[CalibrationSample], head: Head | None = Non
         "mapping": mapping,
         "candidates": [{"method": s.method, "lambda": s.lam, "weight": s.weight, "cvError": s.cv_error} for s in scored],
         "cvPredictions": best.predictions,
-    }
-
-
-def validate_mapping(mapping: dict[str, Any], samples: list[CalibrationSample]) -> dict[str, float]:
-    """Score a mapping on samples it was not fitted on, against the raw model."""
-    targets = np.array([s.target for s in samples])
-    return {
-        "error": mean_error(apply_mapping(mapping, samples), targets),
-        "rawError": mean_error(np.array([s.gaze for s in samples]), targets),
     }

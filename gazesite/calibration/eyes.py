@@ -1,6 +1,6 @@
 """The eye band as calibration inputs: registered to the person's own eyes, then smoothed and normalised.
 
-Twin of ``assets/app/calibrate/eyes.js``, step for step. The pipeline cuts
+Twin of ``assets/app/calibration/eyes.js``, step for step. The pipeline cuts
 the band with a margin around it (``gazesite.track.pipeline.cut_eyes``). The face
 box the band hangs from jitters by a few pixels between frames, about as far
 as the iris travels across the whole screen, so each band is first shifted

@@ -1,6 +1,6 @@
 """The fine-tuning candidate in numpy: the page's TensorFlow.js refit of the model's last two Dense layers.
 
-Twin of ``assets/app/calibrate/finetune.js``: the same thinning of frames,
+Twin of ``assets/app/calibration/finetune.js``: the same thinning of frames,
 folds, loss (mean squared error plus a pull towards the trained weights) and
 Adam (TensorFlow.js defaults: beta1 0.9, beta2 0.999, epsilon 1e-7), in
 float32. The page runs it through TensorFlow.js kernels, so the two agree to

@@ -1,6 +1,6 @@
 """Ridge regression with an unpenalised intercept, in the primal (few inputs) and the dual (many inputs).
 
-Twin of ``assets/app/calibrate/ridge.js``. Everything is float64.
+Twin of ``assets/app/calibration/ridge.js``. Everything is float64.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: A column whose variance is at most this is constant (a ReLU unit that never fires): scale 1, not 0.
-CONSTANT_VARIANCE = 1e-12
+from gazesite.calibration.settings import CONSTANT_VARIANCE
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Every constant of the calibration maths, defined once: Python uses them, the page reads them from the build.
 
-Measured on unseen synthetic people (README, "Calibration"); each comment
+Measured on unseen synthetic people (docs: measurements/accuracy.md); each comment
 says why its value was chosen.
 """
 
@@ -35,14 +35,19 @@ FINETUNE_ANCHOR = 1e-2
 FINETUNE_FRAMES_PER_DOT = 8
 #: A check error above this (screen fractions) is a poor calibration: the result screen warns and puts Redo first,
 #: and the calibration status does not show it as good. 0.1 is where every synthetic person of the tests stays
-#: after a good calibration on any renderer (README, "Calibration"). A check error above the model's own is
+#: after a good calibration on any renderer (docs: measurements/accuracy.md). A check error above the model's own is
 #: poor whatever its size.
 POOR_ERROR = 0.1
+
+
+#: A column whose variance is at most this is constant (a ReLU unit that never fires): it is scaled by 1, not 0.
+CONSTANT_VARIANCE = 1e-12
 
 
 def maths_settings() -> dict[str, Any]:
     """The constants as the page reads them (config.calibration.maths)."""
     return {
+        "constantVariance": CONSTANT_VARIANCE,
         "featureLambdas": list(FEATURE_LAMBDAS),
         "affineLambda": AFFINE_LAMBDA,
         "eyeLambdas": list(EYE_LAMBDAS),

@@ -1,6 +1,6 @@
 """A bounded, localhost-only load test of ``gazesite collect``: every sample must be stored exactly once.
 
-``python -m gazesite.collect.loadtest --participants 200 --seconds 60 --kill-at 30``
+``gazesite collect loadtest --participants 200 --seconds 60 --kill-at 30``
 
 N simulated participants, each from its own loopback address (127.0.x.y, so the per-client rate limit
 applies as it would to N browsers), cut a batch every ``--interval`` seconds and send their batches in
@@ -13,13 +13,10 @@ Nothing leaves 127.0.0.0/8, every loop is bounded in count and time, and it stop
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
 import random
-import sys
-import tempfile
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
@@ -349,44 +346,6 @@ def format_report(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: run, print the figures (and write them as JSON with --json); exit 1 if a sample was lost or duplicated."""
-    parser = argparse.ArgumentParser(prog="python -m gazesite.collect.loadtest", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--participants", type=int, default=200)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument(
-        "--kill-at",
-        type=float,
-        nargs="*",
-        default=[30.0],
-        help="seconds into the run to SIGKILL the server (none: no kill)",
-    )
-    parser.add_argument("--down", type=float, default=2.0, help="seconds the server stays down after each kill")
-    parser.add_argument("--interval", type=float, default=0.5, help="seconds between one participant's batches")
-    parser.add_argument("--samples-per-batch", type=int, default=15)
-    parser.add_argument("--drain", type=float, default=60.0, help="most seconds to finish sending after the run")
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
-    args = parser.parse_args(argv)
-    config = LoadConfig(
-        args.participants,
-        args.seconds,
-        tuple(args.kill_at),
-        args.down,
-        args.interval,
-        args.samples_per_batch,
-        args.drain,
-    )
-    try:
-        config.validate()
-    except ValueError as exc:
-        parser.error(str(exc))
-    with tempfile.TemporaryDirectory(prefix="gazesite-load-") as workdir:
-        figures = run_loadtest(config, Path(workdir))
-    print(format_report(figures))
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
-    return 0 if figures["lost_samples"] == 0 and figures["duplicated_samples"] == 0 and figures["unsent_batches"] == 0 else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def passed(figures: dict[str, Any]) -> bool:
+    """True when every generated sample was stored exactly once and nothing was left unsent."""
+    return figures["lost_samples"] == 0 and figures["duplicated_samples"] == 0 and figures["unsent_batches"] == 0

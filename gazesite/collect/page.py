@@ -13,15 +13,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
 from gazesite.bounded import InputError, read_bounded
 from gazesite.collect.protocol import BATCH_FORMAT, BATCH_VERSION, MAX_BODY_BYTES
-from gazesite.config import canonical_target, target_url_problem
-from gazesite.site.render import origin_of
-from gazesite.study import CONTROL
+from gazesite.samples.schema import CONTROL
+from gazesite.urls import canonical_target, collect_url_problem, host_name, origin_of, safe_link
 
 #: Largest consent file.
 MAX_CONSENT_BYTES = 64 * 1024
@@ -31,9 +29,6 @@ BATCH_SETTINGS = {"intervalMs": 2000, "maxSamples": 120}
 RETRY_SETTINGS = {"firstMs": 1000, "maxMs": 30_000, "timeoutMs": 15_000}
 #: Where unsent batches wait across reloads (localStorage key prefix) and how much they may take (characters).
 QUEUE_SETTINGS = {"key": "gazesite-collect", "maxChars": 2_000_000}
-#: Hosts for which plain http is accepted (the browser treats them as secure; nothing crosses a network).
-_LOCAL_HOSTS = re.compile(r"localhost|127(\.\d{1,3}){3}|.+\.localhost", re.IGNORECASE)
-_LINK_SCHEMES = ("http", "https", "mailto")
 
 DEFAULT_CONSENT = """**This study records where you look on this page.** If you accept, the camera turns on and this \
 page sends to **{host}**: your gaze samples (points on the screen with their times, the window's size and scroll \
@@ -43,18 +38,6 @@ It **never sends images or video** of you: the camera picture is processed on th
 
 If you decline, nothing starts and nothing is sent. You can close this page at any time; what was already sent stays \
 with the study."""
-
-
-def collect_url_problem(url: str) -> str | None:
-    """Return why ``url`` cannot be a --collect URL, or None if it can."""
-    if problem := target_url_problem(url):
-        return problem
-    parts = urlsplit(url)
-    if parts.fragment:
-        return "must not have a #fragment"
-    if parts.scheme.lower() != "https" and not _LOCAL_HOSTS.fullmatch(parts.hostname or ""):
-        return "must be https:// (plain http is only for localhost): browsers block it from https pages and it travels unencrypted"
-    return None
 
 
 def collect_problems(collect: str | None, consent: Path | None) -> list[str]:
@@ -113,15 +96,6 @@ _INLINE = re.compile(
 _MAX_INLINE_DEPTH = 3
 
 
-def _safe_link(url: str) -> str | None:
-    """The URL if a consent link may point there (http, https or mailto), else None."""
-    try:
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return None
-    return url if scheme in _LINK_SCHEMES and not any(ord(ch) < 33 for ch in url) else None
-
-
 def _inline(text: str, depth: int = 0) -> Markup:
     """Render inline Markdown; every piece of text passes through escape()."""
     if depth >= _MAX_INLINE_DEPTH:
@@ -132,7 +106,7 @@ def _inline(text: str, depth: int = 0) -> Markup:
         out += escape(text[position : match.start()])
         position = match.end()
         if match["label"] is not None:
-            url = _safe_link(match["url"])
+            url = safe_link(match["url"])
             label = _inline(match["label"], depth + 1)
             if url is None:  # javascript:, data: and the like stay visible as text, never as a link
                 out += label
@@ -158,7 +132,7 @@ def render_consent(markdown: str) -> Markup:
 
 def consent_html(collect: str, consent: Path | None) -> Markup:
     """The notice the page shows before the camera starts: the consent file, or the default naming what is sent."""
-    host = urlsplit(collect).hostname or collect
+    host = host_name(collect) or collect
     markdown = consent_markdown(consent) if consent is not None else DEFAULT_CONSENT.format(host=host)
     return render_consent(markdown)
 

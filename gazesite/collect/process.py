@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Self
 
 
 def free_port() -> int:
@@ -33,7 +34,7 @@ class ServerProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.cpu_seconds = 0.0  # CPU time of the processes that have ended (Linux; 0 elsewhere)
 
-    def start(self, timeout: float = 30.0) -> ServerProcess:
+    def start(self, timeout: float = 30.0) -> Self:
         """Start and wait until it accepts connections."""
         command = [sys.executable, "-m", "gazesite", "collect", "--db", str(self.db), "--origin", self.origin]
         command += ["--host", "127.0.0.1", "--port", str(self.port), *self.extra]

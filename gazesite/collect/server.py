@@ -25,10 +25,7 @@ import math
 import signal
 import socket
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -45,23 +42,18 @@ from gazesite.collect.connections import (
     raise_descriptor_limit,
 )
 from gazesite.collect.protocol import (
-    DEFAULT_BURST,
-    DEFAULT_MAX_DB_BYTES,
-    DEFAULT_RATE,
     MAX_BODY_BYTES,
     Batch,
     BatchError,
     parse_batch,
 )
+from gazesite.collect.settings import CollectConfig
 from gazesite.collect.storage import CONFLICT, DUPLICATE, FULL, SESSION_FULL, Storage, StorageError
 from gazesite.collect.writer import Writer
-from gazesite.config import canonical_host
-from gazesite.errors import ConfigError, GazesiteError
+from gazesite.errors import GazesiteError
 
 log = logging.getLogger(__name__)
 
-#: Most proxy hops --trust-proxy may name.
-MAX_PROXY_HOPS = 16
 #: Bytes of bodies being parsed or waiting for the parser, at most; more get 503. Bytes, not batches: 200
 #: participants' small batches at once wait a few ms, while 16 worst-case 1 MiB ones already wait seconds.
 MAX_PARSING_BYTES = 16 * MAX_BODY_BYTES
@@ -74,61 +66,6 @@ PREFLIGHT_MAX_AGE = 600
 #: What a client should wait before retrying after a storage failure.
 STORAGE_RETRY_SECONDS = 2
 ACCEPTED_TYPES = ("application/json", "text/plain")  # text/plain: sendBeacon's type that needs no preflight
-
-
-@dataclass(frozen=True)
-class CollectConfig:
-    """Settings of ``gazesite collect``."""
-
-    db: Path
-    origin: str
-    host: str = "127.0.0.1"
-    port: int = 8080
-    rate: float = DEFAULT_RATE
-    burst: int = DEFAULT_BURST
-    trust_proxy: int = 0  # reverse-proxy hops in front of the server whose X-Forwarded-For entries are believed
-    max_db_bytes: int = DEFAULT_MAX_DB_BYTES
-
-    def validate(self) -> CollectConfig:
-        """Return self with the origin in canonical form, or raise ConfigError listing every problem."""
-        problems = []
-        origin, problem = canonical_origin(self.origin)
-        if problem:
-            problems.append(f"--origin {self.origin!r}: {problem}")
-        if not Path(self.db).parent.is_dir():
-            problems.append(f"--db {self.db}: the folder {Path(self.db).parent} does not exist")
-        if not 0 <= self.port <= 65535:
-            problems.append(f"--port {self.port}: expected 0 to 65535")
-        if not (math.isfinite(self.rate) and self.rate > 0):
-            problems.append(f"--rate {self.rate}: expected requests per second > 0")
-        if self.burst < 1:
-            problems.append(f"--burst {self.burst}: expected at least 1 request")
-        if not 0 <= self.trust_proxy <= MAX_PROXY_HOPS:
-            problems.append(f"--trust-proxy {self.trust_proxy}: expected the number of proxies in front, 0 to {MAX_PROXY_HOPS}")
-        if self.max_db_bytes < 1:
-            problems.append(f"--max-db-bytes {self.max_db_bytes}: expected a positive number of bytes")
-        if problems:
-            raise ConfigError(problems)
-        return CollectConfig(Path(self.db), origin, self.host, self.port, self.rate, self.burst, self.trust_proxy, self.max_db_bytes)
-
-
-def canonical_origin(text: str) -> tuple[str, str | None]:
-    """Return (the origin as browsers send it in Origin headers, None) or (text, why it is not an origin)."""
-    try:
-        parts = urlsplit(text.strip())
-        port = parts.port
-    except ValueError:
-        return text, "is not a valid origin"
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return text, "expected the page's origin, scheme://host[:port], as in https://study.example.org"
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
-        return text, "expected only scheme://host[:port], without a path, query or user"
-    try:
-        host = canonical_host(parts.hostname)
-    except ValueError as exc:
-        return text, f"host {exc}"
-    default = {"http": 80, "https": 443}[parts.scheme.lower()]
-    return f"{parts.scheme.lower()}://{host.lower()}" + (f":{port}" if port not in (None, default) else ""), None
 
 
 def answer(status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:

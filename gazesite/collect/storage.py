@@ -8,7 +8,7 @@ returns one samples v2 document per session; ``export_sessions(path, out)``
 writes them as files; ``database_counts(path)`` counts what is stored.
 
 The schema is one table, ``batches``, keyed by (session, sequence), with the
-samples and the session metadata as JSON text. The Postgres path (README,
+samples and the session metadata as JSON text. The Postgres path (docs: guides/collect.md,
 "Collecting sessions") keeps the same table with ``jsonb`` columns and the
 same ``INSERT ... ON CONFLICT (session, sequence) DO NOTHING``; only this
 module changes.
@@ -32,8 +32,9 @@ from urllib.request import pathname2url
 
 from gazesite.collect.protocol import DEFAULT_MAX_DB_BYTES, MAX_SESSION_SAMPLES, QUOTA_OVERDRAFT, Batch
 from gazesite.errors import GazesiteError
+from gazesite.samples.schema import EXPORT_INDEX_FORMAT, SAMPLE_FORMAT_NAME, SAMPLE_VERSION
+from gazesite.samples.upgrade import upgrade_sample
 from gazesite.staging import OutputKind, out_problem, staged_directory
-from gazesite.study import EXPORT_INDEX_FORMAT, SAMPLE_FORMAT
 
 log = logging.getLogger(__name__)
 
@@ -259,16 +260,7 @@ def connect_readonly(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def as_v2(sample: dict[str, Any]) -> dict[str, Any]:
-    """A sample with the v2 fields a v1 page does not write, filled as samples v2 tells readers to."""
-    filled = dict(sample)
-    filled.setdefault("raw", [sample["x"], sample["y"]])
-    for key in ("doc", "page", "element"):
-        filled.setdefault(key, None)
-    return filled
-
-
-#: Samples v2 document fields a batch's meta carries as the page learns them (README, "Samples version 2").
+#: Samples v2 document fields a batch's meta carries as the page learns them (docs: guides/collect.md, "Samples version 2").
 _LATEST_KNOWN = ("participant", "pageStart", "pageEnd")
 
 
@@ -285,7 +277,8 @@ def _session_document(session: str, rows: list[tuple[Any, ...]]) -> dict[str, An
             for page in meta.get("pages") or []:
                 pages[page["id"]] = page
             known.update({key: meta[key] for key in _LATEST_KNOWN if meta.get(key) is not None})
-        samples.extend(as_v2(sample) for sample in json.loads(samples_json))
+        # A row that is not an object (a database edited by hand) is left for the reader's check to name.
+        samples.extend(upgrade_sample(sample) if isinstance(sample, dict) else sample for sample in json.loads(samples_json))
     sequences = [row[0] for row in rows]
     gaps: list[int] = []
     previous = -1
@@ -293,8 +286,8 @@ def _session_document(session: str, rows: list[tuple[Any, ...]]) -> dict[str, An
         gaps.extend(range(previous + 1, sequence)[: MAX_LISTED_GAPS - len(gaps)])
         previous = sequence
     return {
-        "format": SAMPLE_FORMAT["name"],
-        "version": SAMPLE_FORMAT["version"],
+        "format": SAMPLE_FORMAT_NAME,
+        "version": SAMPLE_VERSION,
         "target": meta.get("target"),
         "created": rows[-1][2],
         "started": meta.get("started"),

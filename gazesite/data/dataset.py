@@ -104,7 +104,7 @@ def save_dataset(dataset: Dataset, path: Path) -> None:
 def load_dataset(path: Path) -> Dataset:
     """Read and validate a dataset file; raise DatasetError naming the file and the problem."""
     path = Path(path)
-    expected = f"expected a {FORMAT_NAME} JSON file (see README, 'Dataset format')"
+    expected = f"expected a {FORMAT_NAME} JSON file (see the docs, reference/dataset.md)"
     if not path.exists():
         raise DatasetError(f"dataset {path} does not exist: {expected}")
     try:

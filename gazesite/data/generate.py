@@ -49,7 +49,7 @@ def _render_chunk(
     from gazesite.track.pipeline import process_frame
 
     crops, targets = [], []
-    # For cartoon this is synthetic.samples' own stream, frame for frame.
+    # A fixed draw order: the same seed gives the same frames (the shipped model's data can be drawn again).
     stream = faces.samples(faces.chunk_renderer(chunk, renderers), faces.training_seed(seed, chunk))
     augment_rng = np.random.default_rng(np.random.SeedSequence([seed, chunk, AUGMENT_TAG])) if augment else None
     for _ in range(frames):

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from gazesite.config import ConvertConfig
 from gazesite.data.dataset import load_dataset
 from gazesite.errors import ModelError
 from gazesite.model import TFJS_MODEL_FILE, VALIDATION_FILE, GazeModel, load_model
+from gazesite.model.settings import ConvertConfig
 from gazesite.staging import CONVERSION_REPORT, staged_directory
 from gazesite.track.pipeline import PipelineSpec, crops_to_input, pipeline_constants, spec_for_input_shape
 

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 
 import gazesite
-from gazesite.config import TrainConfig
 from gazesite.data.dataset import Dataset, check_crop_size, load_dataset, mean_euclidean_error, save_dataset, summarize
 from gazesite.errors import DatasetError
 from gazesite.model import CURVE_FILE, KERAS_FILE, METADATA_FILE, VALIDATION_FILE, GazeModel
+from gazesite.model.settings import TrainConfig
 from gazesite.staging import staged_directory
 from gazesite.track.pipeline import crops_to_input, pipeline_constants
 

@@ -31,12 +31,12 @@ import numpy as np
 from gazesite.bounded import MIB, InputError, json_type, read_json
 from gazesite.report.fixations import Fixation
 from gazesite.report.model import ReportError, Session
+from gazesite.samples.schema import MAX_PX
 
 MAX_AOI_FILE_BYTES = 1 * MIB
 MAX_AOIS = 500
 MAX_NAME = 200
 MAX_SELECTOR = 1000
-MAX_PX = 1_000_000.0
 _AOI_KEYS = {"name", "page", "rect", "element"}
 
 

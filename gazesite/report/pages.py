@@ -19,16 +19,13 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image
 
-from gazesite.bounded import MIB, InputError, read_json_object, require_regular_file, resolve_path, size_text
+from gazesite.bounded import InputError, read_json_object, require_regular_file, resolve_path, size_text
 from gazesite.report.model import VIEWPORT_PAGE, PageInfo, ReportError, Session
+from gazesite.samples.schema import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, MAX_PX, is_text
 from gazesite.staging import BUILD_MANIFEST
-from gazesite.study import MAX_PX, is_text
 
 log = logging.getLogger(__name__)
 
-#: Largest page image read from --pages, in bytes and in pixels (a 1920 x 15 000 snapshot is 29 megapixels).
-MAX_IMAGE_BYTES = 64 * MIB
-MAX_IMAGE_PIXELS = 60_000_000
 IMAGE_FORMATS = ("PNG", "JPEG", "WEBP")
 #: Largest PNG the report draws, in px: pages are scaled down to fit.
 OUTPUT_MAX_WIDTH = 1200

@@ -1,7 +1,7 @@
 """Data quality per participant, the analysis window, and the exclusions ``--max-error`` / ``--min-face`` make.
 
 The analysis window (``analysis_window``, the one place these rules live; also
-in the README, "gazesite report"): a study page logs no samples while the
+in the docs, guides/report.md "Analysis window"): a study page logs no samples while the
 calibration runs (the calibrator owns the camera), and samples logged before
 it are uncalibrated, so the report analyses each session from when the page
 was shown after calibration:

@@ -13,19 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gazesite.bounded import MAX_JSON_DEPTH, MIB, InputError, parse_json, read_bounded
-from gazesite.report.documents import ExportIndex, session_from_csv, session_from_document
+from gazesite.bounded import InputError, read_bounded
+from gazesite.report.documents import ExportIndex, reported, session_from_checked, session_from_document
 from gazesite.report.merge import merge_sessions
 from gazesite.report.model import LeftOut, ReportError, Session
-from gazesite.study import (
-    SESSION_ID,
-)
+from gazesite.samples.io import from_csv, from_json, is_json
+from gazesite.samples.schema import MAX_FILE_BYTES, SESSION_ID
 
 log = logging.getLogger(__name__)
 
-#: Largest sample file: the page pretty-prints about 500 bytes a sample, so about 75 minutes at 30 Hz.
-MAX_SAMPLE_FILE_BYTES = 64 * MIB
-#: Most samples in one report (one session holds at most documents.MAX_SAMPLES_PER_SESSION).
+#: Most samples in one report (one session holds at most gazesite.samples.schema.MAX_SAMPLES_PER_SESSION).
 MAX_SAMPLES_TOTAL = 2_000_000
 #: Most input files and collected sessions in one report.
 MAX_SESSIONS = 10_000
@@ -128,16 +125,13 @@ def read_database(db: Path, room: Room | None = None) -> tuple[list[Session], li
 
 
 def read_sample_file(path: Path) -> Session:
-    """Read one sample file, JSON or CSV (told apart by its first character, not its name)."""
+    """Read one sample file, JSON or CSV (told apart by its first character, not its name), within MAX_FILE_BYTES."""
     try:
-        data = read_bounded(path, MAX_SAMPLE_FILE_BYTES)
+        data = read_bounded(path, MAX_FILE_BYTES)
     except InputError as exc:
         raise ReportError(f"{path}: {exc}") from None
-    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    if head in (b"{", b"["):  # a JSON document (an array is refused below, by name)
-        try:
-            document = parse_json(data, MAX_JSON_DEPTH)
-        except InputError as exc:
-            raise ReportError(f"{path}: {exc}") from None
-        return session_from_document(document, str(path), fallback_id=str(path))
-    return session_from_csv(data, str(path))
+    with reported():
+        if is_json(data):
+            return session_from_checked(from_json(data, str(path)), str(path), fallback_id=str(path))
+        # A CSV names no session and no mode: the file is the participant, its samples read as frame mode.
+        return session_from_checked(from_csv(data, str(path)), str(path), fallback_id=str(path), mode="frame")

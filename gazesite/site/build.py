@@ -21,22 +21,23 @@ from gazesite.calibration.dots import MARGIN as DOT_MARGIN
 from gazesite.calibration.dots import calibration_layout, check_layout
 from gazesite.calibration.settings import POOR_ERROR, maths_settings
 from gazesite.collect.page import collect_settings, consent_html
-from gazesite.config import TFJS_BACKENDS, BuildConfig, canonical_target
 from gazesite.data.dataset import FORMAT_NAME as DATASET_FORMAT_NAME
 from gazesite.data.dataset import FORMAT_VERSION as DATASET_FORMAT_VERSION
 from gazesite.model import TFJS_MODEL_FILE
 from gazesite.model.tfjs import check_tfjs_model, gazesite_metadata, read_model_json, tfjs_input_shape
+from gazesite.samples.schema import SAMPLE_FORMAT
 from gazesite.site.gather import APP_DIR, gather_app, gather_model, model_hash
 from gazesite.site.notices import LEAN_PACKAGE, NOTICES_FILE, notices_text
 from gazesite.site.opencv_js import opencv_summary
 from gazesite.site.probe import FrameCheck, probe_target
-from gazesite.site.render import content_security_policy, origin_of, render_page
+from gazesite.site.render import content_security_policy, render_page
+from gazesite.site.settings import TFJS_BACKENDS, BuildConfig
 from gazesite.site.vendor import VENDOR_FILES, VendoredFile, gather_vendor
 from gazesite.staging import BUILD_MANIFEST, staged_directory
-from gazesite.study import SAMPLE_FORMAT
 from gazesite.study.participant import participant_settings, task_html
 from gazesite.study.target import CaptureSettings, gather_study, refusal_hint, target_kind
 from gazesite.track.pipeline import cascade_path, pipeline_constants, spec_for_input_shape
+from gazesite.urls import canonical_target, origin_of
 
 log = logging.getLogger(__name__)
 

@@ -6,10 +6,11 @@ import hashlib
 import logging
 from pathlib import Path
 
-from gazesite.config import BuildConfig, ConvertConfig
 from gazesite.errors import GazesiteError
 from gazesite.model import TFJS_MODEL_FILE
+from gazesite.model.settings import ConvertConfig
 from gazesite.paths import assets_dir, default_cache_dir
+from gazesite.site.settings import BuildConfig
 
 log = logging.getLogger(__name__)
 

@@ -31,6 +31,8 @@ import urllib.request
 from dataclasses import dataclass, replace
 from typing import Any
 
+from gazesite.urls import canonical_target, target_url_problem
+
 log = logging.getLogger(__name__)
 
 #: The longest the build waits for the target, all steps together.
@@ -116,8 +118,6 @@ class RecordingRedirectHandler(urllib.request.HTTPRedirectHandler):
         self.chain: list[str] = []
 
     def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
-        from gazesite.config import canonical_target, target_url_problem
-
         if len(self.chain) >= MAX_REDIRECTS:
             raise ProbeError(f"more than {MAX_REDIRECTS} redirects")
         problem = target_url_problem(newurl)

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import jinja2
 
 from gazesite.paths import templates_dir
 
 PAGE_TEMPLATE = "index.html.j2"
-
-
-def origin_of(url: str) -> str:
-    """Return scheme://host[:port] of an http(s) URL."""
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 def content_security_policy(frame_origins: list[str], connect_origins: Sequence[str] = ()) -> str:

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from gazesite.errors import GazesiteError
+from gazesite.samples.schema import MAX_SNAPSHOT_HEIGHT
 from gazesite.study.egress import Fence, fenced_proxy
-from gazesite.study.images import MAX_SNAPSHOT_HEIGHT, TILE_HEIGHT, Picture, to_bgr
+from gazesite.study.images import TILE_HEIGHT, Picture, to_bgr
 
 log = logging.getLogger(__name__)
 

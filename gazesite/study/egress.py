@@ -26,7 +26,8 @@ import logging
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+
+from gazesite.urls import allowed_origin, proxy_request_target
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +92,6 @@ class Fence:
         return None
 
 
-def allowed_origin(url: str) -> tuple[str, int]:
-    """The (host, port) of a URL, as the fence compares them."""
-    parts = urlsplit(url)
-    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-
-
 @contextlib.asynccontextmanager
 async def fenced_proxy(fence: Fence) -> AsyncIterator[str]:
     """Run the filtering proxy on a free loopback port; yield its address for ``--proxy-server``."""
@@ -124,11 +119,11 @@ async def _serve(fence: Fence, reader: asyncio.StreamReader, writer: asyncio.Str
             host, _, port_text = target.rpartition(":")
             host, port, forward = host.strip("[]"), int(port_text), b""
         else:
-            parts = urlsplit(target)
-            if parts.scheme != "http" or not parts.hostname:
+            request = proxy_request_target(target)
+            if request is None:
                 raise Refused(f"{target[:80]!r} is not an absolute http URL")
-            host, port = parts.hostname, parts.port or 80
-            forward = _origin_form(head, method, parts.path or "/", parts.query, version)
+            host, port, origin_target = request
+            forward = _origin_form(head, method, origin_target, version)
         address = await fence.resolve(host, port)
         upstream_reader, upstream_writer = await asyncio.wait_for(asyncio.open_connection(address, port), CONNECT_TIMEOUT_S)
     except Refused as exc:  # a name that does not resolve is common (a browser's own background calls): no warning
@@ -145,11 +140,10 @@ async def _serve(fence: Fence, reader: asyncio.StreamReader, writer: asyncio.Str
     await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
 
 
-def _origin_form(head: bytes, method: str, path: str, query: str, version: str) -> bytes:
+def _origin_form(head: bytes, method: str, target: str, version: str) -> bytes:
     """The request as the origin expects it: origin-form target, no proxy headers, one request per connection."""
     lines = head.split(b"\r\n")[1:]
     kept = [line for line in lines if line and not line.lower().startswith((b"proxy-", b"connection:", b"keep-alive:"))]
-    target = path + (f"?{query}" if query else "")
     return b"\r\n".join([f"{method} {target} {version}".encode("latin-1"), *kept, b"Connection: close", b"", b""])
 
 

@@ -15,19 +15,17 @@ from pathlib import Path
 
 import numpy as np
 
-from gazesite.bounded import MIB, InputError, read_bounded
+from gazesite.bounded import InputError, read_bounded
+from gazesite.samples.schema import (
+    MAX_IMAGE_BYTES,
+    MAX_IMAGE_PIXELS,
+    MAX_SNAPSHOT_HEIGHT,
+    MAX_SNAPSHOT_WIDTH,
+    MIN_SNAPSHOT_WIDTH,
+)
 
 log = logging.getLogger(__name__)
 
-#: The tallest snapshot kept, in document px: WebP's own limit (16383). A taller page is cropped to it, with a warning.
-MAX_SNAPSHOT_HEIGHT = 16383
-#: Widths a snapshot may have, in px (a phone to a 4K screen).
-MIN_SNAPSHOT_WIDTH = 320
-MAX_SNAPSHOT_WIDTH = 3840
-#: Largest image file accepted as --target.
-MAX_IMAGE_BYTES = 64 * MIB
-#: Largest canvas an image may declare (width x height), so decoding costs at most ~200 MB (3 bytes a pixel).
-MAX_IMAGE_PIXELS = MAX_SNAPSHOT_WIDTH * MAX_SNAPSHOT_HEIGHT
 #: Height of one tile the page loads (lazily): a 15,000 px page is 8 tiles, and only those near the view are decoded.
 TILE_HEIGHT = 2048
 #: WebP quality of tiles and full images: text stays legible, a page of text is ~0.1 MB per 1,000 px at 1280.

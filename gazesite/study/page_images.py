@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 from gazesite.study.capture import Capture, capture_many
-from gazesite.study.egress import Fence, allowed_origin
+from gazesite.study.egress import Fence
 from gazesite.study.images import describe_bytes, encode_webp
 from gazesite.study.local_site import SITE_DIR
+from gazesite.urls import allowed_origin, request_path
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def _handler(copies: dict[str, Path]) -> type[http.server.BaseHTTPRequestHandler
 
     class CopiesHandler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            name = unquote(urlsplit(self.path).path).lstrip("/")
+            name = request_path(self.path).lstrip("/")
             source = copies.get(name) or copies.get(f"{name.rstrip('/')}/index.html")
             if source is None:
                 self.send_error(HTTPStatus.NOT_FOUND, "File not found")

@@ -18,9 +18,9 @@ from markupsafe import Markup
 
 from gazesite.bounded import InputError
 from gazesite.collect.page import markdown_problem, read_markdown, render_consent
-from gazesite.config import target_url_problem
 from gazesite.errors import ConfigError
-from gazesite.study import PARTICIPANT_ID, PARTICIPANT_PARAMS
+from gazesite.samples.schema import PARTICIPANT_ID, PARTICIPANT_PARAMS
+from gazesite.urls import target_url_problem
 
 #: The longest task file, and the longest --task text (characters): a task is a few sentences, not a document.
 MAX_TASK_BYTES = 16 * 1024
@@ -132,7 +132,7 @@ def participant_settings(collect: str | None, researcher_view: bool, finish_url:
     """The page settings of the participant flow (config.participant); ``flow`` false shows the researcher view."""
     return {
         "flow": collect is not None and not researcher_view,
-        # The id rules of the samples contract (gazesite.study), so page and readers agree on what is kept.
+        # The id rules of the samples contract (gazesite.samples.schema), so page and readers agree on what is kept.
         "params": list(PARTICIPANT_PARAMS),
         "pattern": PARTICIPANT_ID.pattern,
         "finishUrl": finish_url,

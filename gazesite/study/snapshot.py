@@ -16,18 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from gazesite.errors import GazesiteError
+from gazesite.samples.schema import MAX_SNAPSHOT_HEIGHT, MAX_SNAPSHOT_WIDTH, MIN_SNAPSHOT_WIDTH
 from gazesite.study.capture import Capture, capture_many
-from gazesite.study.egress import Fence, allowed_origin
+from gazesite.study.egress import Fence
 from gazesite.study.images import (
-    MAX_SNAPSHOT_HEIGHT,
-    MAX_SNAPSHOT_WIDTH,
-    MIN_SNAPSHOT_WIDTH,
     TILE_HEIGHT,
     Picture,
     describe_bytes,
     encode_webp,
     tiles,
 )
+from gazesite.urls import allowed_origin
 
 log = logging.getLogger(__name__)
 

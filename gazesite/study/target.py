@@ -6,16 +6,17 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from gazesite.bounded import InputError
 from gazesite.collect.protocol import STUDY_PATTERN
 from gazesite.errors import GazesiteError
+from gazesite.samples.schema import MAX_SNAPSHOT_HEIGHT
 from gazesite.study.egress import Fence
-from gazesite.study.images import IMAGE_SUFFIXES, MAX_SNAPSHOT_HEIGHT, describe_bytes, read_image
+from gazesite.study.images import IMAGE_SUFFIXES, describe_bytes, read_image
 from gazesite.study.local_site import SITE_DIR, START_PAGE, folder_label, gather_site, site_problem
 from gazesite.study.page_images import PageImages, capture_site_pages
 from gazesite.study.snapshot import DEFAULT_WIDTHS, capture_url, image_label, snapshot_site, widths_problem
+from gazesite.urls import has_scheme
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ STUDY_NAME = STUDY_PATTERN
 
 def target_kind(target: str) -> str:
     """ "url" for anything with a scheme (validated as a URL later), "folder" or "image" for an existing local path, else "url"."""
-    if not target or urlsplit(target).scheme or "://" in target:
+    if not target or has_scheme(target) or "://" in target:
         return "url"
     path = Path(target)
     if path.is_dir() or (path.is_symlink() and not path.exists()):  # a broken or looping link: site_problem names it
@@ -36,7 +37,7 @@ def target_kind(target: str) -> str:
 
 
 def study_problems(target: str, snapshot: bool, widths: tuple[int, ...] | None, study: str | None, out: Path) -> list[str]:
-    """Problems of the study options (--snapshot, --widths, --study) and of a local --target; URL targets are checked by config."""
+    """Problems of the study options (--snapshot, --widths, --study) and of a local --target; URL targets are checked by BuildConfig."""
     problems = []
     kind = target_kind(target)
     if widths is not None and (problem := widths_problem(widths)):

@@ -1,6 +1,6 @@
 """Calibration: a person the default model never saw becomes accurate after a few dots.
 
-The "new person" (gazesite.data.synthetic.unseen_person) has wider-set eyes than
+The "new person" (gazesite.data.faces.cartoon.new_person) has wider-set eyes than
 any training face, irises that travel less and rest off-centre, and a camera
 that sees the face smaller and to one side.
 """
@@ -16,7 +16,8 @@ import pytest
 
 from gazesite.calibration.dots import calibration_layout
 from gazesite.chromium import CALIBRATE_IN_PAGE, process_in_page, rgba_payload, wait_ready
-from gazesite.data import synthetic
+from gazesite.data import faces
+from gazesite.data.faces import cartoon
 
 from ..helpers import gazesite as gazesite_cli
 from ..helpers.pages import open_ready
@@ -28,19 +29,19 @@ SCREEN = (1280, 800)
 PERSON_SEED = 2
 
 
-def held_out_frames() -> list[synthetic.SyntheticSample]:
+def held_out_frames() -> list[faces.SyntheticSample]:
     """The new person looking at 20 points no calibration dot sits on."""
     rng = np.random.default_rng(5)
     targets = [(float(x), float(y)) for x, y in rng.uniform(0.05, 0.95, (20, 2))]
-    return synthetic.person_frames(synthetic.unseen_person(PERSON_SEED), targets, 3, seed=2)
+    return faces.person_frames("cartoon", cartoon.new_person(PERSON_SEED), targets, 3, seed=2)
 
 
 def calibration_samples(points: int) -> list[dict[str, Any]]:
-    frames = synthetic.person_frames(synthetic.unseen_person(PERSON_SEED), LAYOUTS[points], FRAMES_PER_DOT, seed=1)
+    frames = faces.person_frames("cartoon", cartoon.new_person(PERSON_SEED), LAYOUTS[points], FRAMES_PER_DOT, seed=1)
     return [{"frame": rgba_payload(s.frame), "target": list(s.target)} for s in frames]
 
 
-def errors_on(page: Any, samples: list[synthetic.SyntheticSample]) -> tuple[float, float | None]:
+def errors_on(page: Any, samples: list[faces.SyntheticSample]) -> tuple[float, float | None]:
     """Mean Euclidean error (screen fractions) of raw and calibrated gaze over frames with a face."""
     raw, calibrated = [], []
     for sample in samples:
@@ -65,7 +66,7 @@ def site_url(build_site: Any, serve_site: Any, target_server: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def held_out() -> list[synthetic.SyntheticSample]:
+def held_out() -> list[faces.SyntheticSample]:
     return held_out_frames()
 
 
@@ -199,9 +200,9 @@ def test_calibration_ui_flow_survives_reload_and_resets(launch_chromium: Any, si
 
 
 FIT_IN_PAGE = """async ([X, Y, lambda]) => {
-  const { fitRidge, predictRidge, standardize, standardizeRow } = await import('./app/calibrate/ridge.js');
+  const { fitRidge, predictRidge, standardize, standardizeRow } = await import('./app/calibration/ridge.js');
   const W = fitRidge(X, Y, lambda);
-  const s = standardize(X);
+  const s = standardize(X, window.gazesite.config.calibration.maths.constantVariance);
   return { W, predicted: predictRidge(W, X), mean: s.mean, scale: s.scale, rows: X.map((row) => standardizeRow(row, s)) };
 }"""
 
@@ -229,8 +230,8 @@ def test_ridge_fit_matches_numpy(lam: float, chromium: Any, site_url: str) -> No
 
 
 CHOOSE_IN_PAGE = """async (samples) => {
-  const { chooseCalibration, applyMapping } = await import('./app/calibrate/choose.js');
-  const { layoutOf } = await import('./app/calibrate/eyes.js');
+  const { chooseCalibration, applyMapping } = await import('./app/calibration/choose.js');
+  const { layoutOf } = await import('./app/calibration/eyes.js');
   const { config } = window.gazesite;
   const context = { settings: config.calibration.maths, layout: layoutOf(config.pipeline) };
   const rows = samples.map((s) => ({ ...s, eyes: Uint8Array.from(s.eyes), features: Float32Array.from(s.features) }));
@@ -239,7 +240,7 @@ CHOOSE_IN_PAGE = """async (samples) => {
 }"""
 
 
-def python_samples(frames: list[synthetic.SyntheticSample]) -> list[Any]:
+def python_samples(frames: list[faces.SyntheticSample]) -> list[Any]:
     """Calibration samples as Python computes them: the pipeline's eye band, the Keras model's features and gaze."""
     from gazesite.calibration.choose import CalibrationSample
     from gazesite.model import load_model
@@ -250,17 +251,16 @@ def python_samples(frames: list[synthetic.SyntheticSample]) -> list[Any]:
     keras = import_keras()
     model = load_model(default_model_dir()).keras_model
     head = keras.Model(model.inputs, [model.layers[-2].output, model.outputs[0]])
-    results = [(process_frame(s.frame), s.target) for s in frames]
-    results = [(r, t) for r, t in results if r.crop is not None]
-    features, gaze = head.predict(np.stack([r.crop for r, _ in results])[..., None].astype(np.float32) / 255, verbose=0)
-    return [CalibrationSample(gaze[i], features[i], r.eyes.ravel(), t) for i, (r, t) in enumerate(results)]
+    found = [(r.crop, r.eyes, s.target) for s in frames if (r := process_frame(s.frame)).crop is not None and r.eyes is not None]
+    features, gaze = head.predict(np.stack([crop for crop, _, _ in found])[..., None].astype(np.float32) / 255, verbose=0)
+    return [CalibrationSample(gaze[i], features[i], eyes.ravel(), t) for i, (_, eyes, t) in enumerate(found)]
 
 
 @pytest.mark.parametrize("points", [5, 9])
 def test_calibration_choice_matches_python(points: int, chromium: Any, site_url: str) -> None:
     from gazesite.calibration.choose import apply_mapping, choose_calibration
 
-    frames = synthetic.person_frames(synthetic.unseen_person(PERSON_SEED), LAYOUTS[points], FRAMES_PER_DOT, seed=1)
+    frames = faces.person_frames("cartoon", cartoon.new_person(PERSON_SEED), LAYOUTS[points], FRAMES_PER_DOT, seed=1)
     samples = python_samples(frames)
     want = choose_calibration(samples)
     page, problems = open_ready(chromium, site_url)
@@ -333,7 +333,7 @@ def test_a_face_unlike_any_training_face_calibrates_with_five_frames_per_dot(chr
 
 
 FINETUNE_IN_PAGE = """async ({head, samples}) => {
-  const { finetuneCandidate } = await import('./app/calibrate/finetune.js');
+  const { finetuneCandidate } = await import('./app/calibration/finetune.js');
   const layers = head.layers.map((l) => ({ ...l, kernel: Float32Array.from(l.kernel), bias: Float32Array.from(l.bias) }));
   const rows = samples.map((s) => ({ ...s, trunk: Float32Array.from(s.trunk) }));
   const candidate = await finetuneCandidate(window.tf, { activation: head.activation, layers }, rows, window.gazesite.config.calibration.maths.finetune);
@@ -355,12 +355,12 @@ def test_fine_tuning_matches_python(chromium: Any, site_url: str) -> None:
     head = finetune.Head.of(model)
     assert head is not None
     trunk_model = keras.Model(model.inputs, model.layers[-2].input)
-    frames = synthetic.person_frames(synthetic.unseen_person(PERSON_SEED), LAYOUTS[5], FRAMES_PER_DOT, seed=1)
+    frames = faces.person_frames("cartoon", cartoon.new_person(PERSON_SEED), LAYOUTS[5], FRAMES_PER_DOT, seed=1)
     found = [(r.crop, s.target) for s in frames if (r := process_frame(s.frame)).crop is not None]
     trunk = trunk_model.predict(np.stack([c for c, _ in found])[..., None].astype(np.float32) / 255, verbose=0)
     targets = np.array([t for _, t in found], np.float64)
     samples = [type("S", (), {"target": tuple(t)})() for t in targets]
-    groups, count = _groups(samples)  # type: ignore[arg-type]
+    groups, count = _groups(samples)
     want, _ = finetune.cross_validate(head, trunk, targets, groups, count)
 
     page, problems = open_ready(chromium, site_url)

@@ -10,6 +10,7 @@ import csv
 import itertools
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ import pytest
 
 from gazesite.bench.fakecam import face_video
 from gazesite.chromium import camera_args, wait_ready, wait_state
-from gazesite.collect.storage import as_v2, read_sessions
+from gazesite.collect.storage import read_sessions
+from gazesite.samples.upgrade import upgrade_sample as as_v2
 
 from ..helpers import gazesite
 from ..helpers.collect import CollectProcess, free_port
@@ -38,7 +40,7 @@ if (window.top === window) addEventListener('pagehide', () => {{
 @pytest.fixture(scope="module")
 def study(
     tmp_path_factory: pytest.TempPathFactory, launch_chromium: Any, build_site: Any, serve_site: Any, target_server: Any
-) -> dict[str, Any]:
+) -> Iterator[dict[str, Any]]:
     port = free_port()
     # The researcher view: these tests drive the panel's Start and Calibrate (test_study_flow.py drives the participant flow).
     dist = build_site(target_server.url("/study"), "--collect", f"http://127.0.0.1:{port}/batches", "--study", STUDY, "--researcher-view")

@@ -23,8 +23,8 @@ import pytest
 
 from gazesite.bench.fakecam import write_y4m
 from gazesite.chromium import camera_args, wait_state
-from gazesite.data import synthetic
-from gazesite.study.samples import read_samples
+from gazesite.data.faces import cartoon
+from gazesite.samples.io import read_samples
 
 from ..helpers import gazesite as gazesite_cli
 from ..helpers.pages import DOCS_PICTURES, docs_picture, watch
@@ -83,7 +83,7 @@ def denying_target() -> Iterator[DenyingTarget]:
 def still_face(tmp_path_factory: pytest.TempPathFactory, launch_chromium: Any) -> Any:
     """Chromium whose fake camera shows one synthetic face, the same frame over and over."""
     rng = np.random.default_rng(5)
-    frame = synthetic.render_face(synthetic.random_identity(rng), (0.5, 0.4), rng)
+    frame = cartoon.render_face(cartoon.random_identity(rng), (0.5, 0.4), rng)
     video = write_y4m(tmp_path_factory.mktemp("camera") / "still.y4m", [frame] * 10)
     return launch_chromium(*camera_args(video))
 
@@ -350,5 +350,6 @@ def assert_report_draws_the_captured_pages(tmp_path: Path, samples: Path, dist: 
     import cv2
 
     about = cv2.imread(str(report / pages["/about.html"]["heatmap"]))
+    assert about is not None
     # The about page is #eef from top to bottom: its bottom-left corner (far from the gaze) keeps that colour.
     assert np.abs(about[-5, 5].astype(int) - [255, 238, 238]).max() <= 3, about[-5, 5]

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from gazesite.errors import GazesiteError
+from gazesite.samples.schema import MAX_SNAPSHOT_HEIGHT
 from gazesite.study import capture, snapshot
 from gazesite.study.capture import Capture, capture_many
 from gazesite.study.egress import Fence, allowed_origin
-from gazesite.study.images import MAX_SNAPSHOT_HEIGHT
 
 from ..helpers.servers import RawServer, trickle
 

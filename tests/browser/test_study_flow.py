@@ -23,7 +23,8 @@ import pytest
 from gazesite.bench.fakecam import write_y4m
 from gazesite.chromium import DECODE_FRAME, camera_args, rgba_payload, wait_ready
 from gazesite.collect.storage import read_sessions
-from gazesite.data import synthetic
+from gazesite.data import faces
+from gazesite.data.faces import cartoon
 
 from ..helpers import gazesite as gazesite_cli
 from ..helpers.collect import CollectProcess, free_port
@@ -49,23 +50,23 @@ FEED_IN_PAGE = (
 def centred_face_video(path: Path, seed: int = 31) -> Path:
     """A synthetic person looking around, moved so that the face box sits in the middle of the camera picture."""
     rng = np.random.default_rng(seed)
-    person = synthetic.random_identity(rng)
+    person = cartoon.random_identity(rng)
     frames = []
     for _ in range(12):
-        frame = synthetic.render_face(synthetic.jitter(person, rng), (float(rng.uniform(0, 1)), float(rng.uniform(0, 1))), rng)
+        frame = cartoon.render_face(cartoon.jitter(person, rng), (float(rng.uniform(0, 1)), float(rng.uniform(0, 1))), rng)
         # The renderer draws this face about 58 px left of centre in 320 px: shift it right, repeating the edge.
         shifted = np.concatenate([np.repeat(frame[:, :1], 58, axis=1), frame[:, :-58]], axis=1)
         frames.extend([shifted] * 3)
     return write_y4m(path, frames)
 
 
-def feed_entries(config: dict[str, Any], person: synthetic.Identity, mislead: bool = False) -> list[dict[str, Any]]:
+def feed_entries(config: dict[str, Any], person: cartoon.Identity, mislead: bool = False) -> list[dict[str, Any]]:
     """Frames of ``person`` looking at each calibration dot; ``mislead``: at the opposite dot while fitting."""
     entries = []
     for phase, layout in (("fit", config["calibration"]["layout"]), ("check", config["calibration"]["checkLayout"])):
         for index, dot in enumerate(layout):
             looked = (1 - dot[0], 1 - dot[1]) if mislead and phase == "fit" else tuple(dot)
-            samples = synthetic.person_frames(person, [looked], FRAMES_PER_DOT, seed=index)
+            samples = faces.person_frames("cartoon", person, [looked], FRAMES_PER_DOT, seed=index)
             entries.append({"dot": dot, "phase": phase, "frames": [rgba_payload(s.frame) for s in samples]})
     return entries
 
@@ -163,7 +164,7 @@ def test_a_participant_sees_the_study_and_ends_at_the_finish_url(
         assert "Continue" in page.inner_text("#guide")
         docs_picture(page, "participant-guide.png")
         config = page.evaluate("window.gazesite.config")
-        person = synthetic.unseen_person(2)
+        person = cartoon.new_person(2)
         page.evaluate(FEED_IN_PAGE, feed_entries(config, person))
         page.click("#guide-continue")
 
@@ -229,6 +230,7 @@ def assert_same_outside(shot: bytes, bare: bytes, box: dict[str, float]) -> None
 
     first = cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR)
     second = cv2.imdecode(np.frombuffer(bare, np.uint8), cv2.IMREAD_COLOR)
+    assert first is not None and second is not None
     assert first.shape == second.shape
     differs = np.any(first != second, axis=2)
     x0, y0 = int(box["x"]) - 4, int(box["y"]) - 4
@@ -283,7 +285,7 @@ def test_researcher_view_on_a_study_build_and_redo_first_when_calibration_is_wor
     assert researcher_view(page) == RESEARCHER
 
     # Fitted on frames that look at the opposite dot: on the check dots the mapping is worse than the model alone.
-    page.evaluate(FEED_IN_PAGE, feed_entries(page.evaluate("window.gazesite.config"), synthetic.unseen_person(2), mislead=True))
+    page.evaluate(FEED_IN_PAGE, feed_entries(page.evaluate("window.gazesite.config"), cartoon.new_person(2), mislead=True))
     page.click("#calibrate")
     page.wait_for_selector("#calibration-result", state="visible", timeout=60_000)
     figures = page.evaluate("window.gazesite.calibration")

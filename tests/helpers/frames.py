@@ -7,7 +7,7 @@ import itertools
 import cv2
 import numpy as np
 
-from gazesite.data import synthetic
+from gazesite.data import faces
 
 from . import to_rgba
 
@@ -37,7 +37,7 @@ def parity_frames() -> list[tuple[str, np.ndarray]]:
     frames.append(("astronaut-noisy", to_rgba(noisy)))
 
     # Synthetic faces from the default stream.
-    for i, sample in enumerate(itertools.islice(synthetic.samples(seed=77), 16)):
+    for i, sample in enumerate(itertools.islice(faces.samples("cartoon", seed=77), 16)):
         frames.append((f"synthetic-{i}", sample.frame))
 
     # No face at all.
@@ -51,7 +51,7 @@ def parity_frames() -> list[tuple[str, np.ndarray]]:
     two[30:270, 340:560] = head
     two[60:240, 40:205] = cv2.resize(head, (165, 180), interpolation=cv2.INTER_AREA)
     frames.append(("two-astronauts", two))
-    stream = synthetic.samples(seed=5, frames_per_identity=1)
+    stream = faces.samples("cartoon", seed=5, frames_per_person=1)
     left, right = next(stream).frame, next(stream).frame
     frames.append(("two-synthetic", np.ascontiguousarray(np.concatenate([left, right], axis=1))))
     return frames

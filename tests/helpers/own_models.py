@@ -11,12 +11,12 @@ import numpy as np
 from gazesite.model.tf_env import import_keras
 
 
-def small_cnn(keras: object, shape: tuple[int, int, int], outputs: int = 2, **dense_options: object) -> object:
-    """A tiny gaze-like CNN in the given Keras (tf_keras or Keras 3)."""
-    layers = keras.layers  # type: ignore[attr-defined]
-    return keras.Sequential(  # type: ignore[attr-defined]
+def small_cnn(keras: Any, shape: tuple[int, int, int], outputs: int = 2, **dense_options: Any) -> Any:
+    """A tiny gaze-like CNN in the given Keras (tf_keras or Keras 3); both ship without type information, hence Any."""
+    layers = keras.layers
+    return keras.Sequential(
         [
-            keras.Input(shape=shape),  # type: ignore[attr-defined]
+            keras.Input(shape=shape),
             layers.Conv2D(8, 3, activation="relu"),
             layers.MaxPooling2D(2),
             layers.Conv2D(8, 3, activation="relu"),
@@ -27,8 +27,8 @@ def small_cnn(keras: object, shape: tuple[int, int, int], outputs: int = 2, **de
     )
 
 
-def tf_keras_h5(path: Path, shape: tuple[int, int, int] = (64, 64, 1), **options: object) -> Path:
-    """A tf_keras model saved as HDF5."""
+def tf_keras_h5(path: Path, shape: tuple[int, int, int] = (64, 64, 1), **options: Any) -> Path:
+    """A tf_keras model saved as HDF5; ``options`` go to its last Dense layer."""
     keras = import_keras()
     keras.utils.set_random_seed(1)
     small_cnn(keras, shape, **options).save(path)
@@ -54,10 +54,10 @@ def saved_model_dir(path: Path, shape: tuple[int, int, int] = (50, 50, 1)) -> Pa
 
 def custom_layer_h5(path: Path) -> Path:
     """A model with a custom layer class, saved without it."""
-    keras = import_keras()
+    keras: Any = import_keras()  # declared, not inferred: mypy accepts a base class read from an Any only when it is declared
 
     class Brighten(keras.layers.Layer):
-        def call(self, inputs):  # type: ignore[no-untyped-def]
+        def call(self, inputs: Any) -> Any:
             return inputs * 1.5
 
     model = keras.Sequential([keras.Input(shape=(50, 50, 1)), Brighten(), keras.layers.Flatten(), keras.layers.Dense(2)])
@@ -68,7 +68,7 @@ def custom_layer_h5(path: Path) -> Path:
 def custom_activation_h5(path: Path) -> Path:
     """A model whose Dense layer uses a custom activation function."""
 
-    def squashed(x):  # type: ignore[no-untyped-def]
+    def squashed(x: Any) -> Any:
         return x / (1 + abs(x))
 
     return tf_keras_h5(path, (50, 50, 1), activation=squashed)
@@ -78,7 +78,7 @@ def custom_regularizer_h5(path: Path) -> Path:
     """A model carrying a training-only custom regularizer in its config."""
     keras = import_keras()
 
-    def tiny_l1(weights):  # type: ignore[no-untyped-def]
+    def tiny_l1(weights: Any) -> Any:
         return 1e-4 * keras.backend.sum(keras.backend.abs(weights))
 
     with warnings.catch_warnings():  # saving a plain function as regularizer is the trap being built

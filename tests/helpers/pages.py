@@ -49,7 +49,7 @@ class SiteServer:
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        assert self.process.stdout is not None
+        assert self.process.stdout is not None and self.process.stderr is not None
         ready, _, _ = select.select([self.process.stdout], [], [], 30)
         line = self.process.stdout.readline() if ready else ""
         found = re.search(r"at http://[^:/]+:(\d+)/", line)
@@ -65,6 +65,7 @@ class SiteServer:
 
     def check_alive(self) -> None:
         if self.process.poll() is not None:
+            assert self.process.stderr is not None  # opened with stderr=PIPE
             raise RuntimeError(f"gazesite serve died with {self.process.returncode}: {self.process.stderr.read()}")
 
     def stop(self) -> None:

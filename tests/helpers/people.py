@@ -26,13 +26,13 @@ def person_crops(renderer: str, person: Any, targets: Sequence[tuple[float, floa
     return found
 
 
-def _person_job(job: tuple[str, Any, list[tuple[Sequence[tuple[float, float]], int, int]]]) -> list[list[Found]]:
+def _person_job(job: tuple[str, Any, Sequence[tuple[Sequence[tuple[float, float]], int, int]]]) -> list[list[Found]]:
     renderer, person, sets = job
     return [person_crops(renderer, person, targets, per_target, seed) for targets, per_target, seed in sets]
 
 
 def crops_of_people(
-    renderer: str, people: Sequence[Any], sets: list[tuple[Sequence[tuple[float, float]], int, int]], workers: int = 2
+    renderer: str, people: Sequence[Any], sets: Sequence[tuple[Sequence[tuple[float, float]], int, int]], workers: int = 2
 ) -> Iterator[list[list[Found]]]:
     """For each person in order, person_crops for every (targets, per_target, seed) of ``sets``, rendered in ``workers`` processes.
 

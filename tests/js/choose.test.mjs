@@ -1,13 +1,20 @@
-// assets/app/calibrate/choose.js, the parts that need neither a DOM nor TensorFlow.js:
+// assets/app/calibration/choose.js, the parts that need neither a DOM nor TensorFlow.js:
 // the candidate list, the affine mapping, and the checks on a stored mapping.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { METHODS, applyMapping, candidateList, chooseCalibration, fitMapping, mappingProblem } from '../../assets/app/calibrate/choose.js';
-import { encodeHead, headProblem } from '../../assets/app/calibrate/finetune.js';
+import {
+  METHODS,
+  applyMapping,
+  candidateList,
+  chooseCalibration,
+  fitMapping,
+  mappingProblem,
+} from '../../assets/app/calibration/choose.js';
+import { encodeHead, headProblem } from '../../assets/app/calibration/finetune.js';
 import { lookup } from '../../assets/app/own.js';
-import { eyeFeatureCount, layoutOf } from '../../assets/app/calibrate/eyes.js';
+import { eyeFeatureCount, layoutOf } from '../../assets/app/calibration/eyes.js';
 import { MATHS, PIPELINE, assertClose } from './helpers.mjs';
 
 const LAYOUT = layoutOf(PIPELINE);

@@ -1,9 +1,9 @@
-// assets/app/calibrate/eyes.js: the eye band's layout, its registration onto a reference, the reference itself.
+// assets/app/calibration/eyes.js: the eye band's layout, its registration onto a reference, the reference itself.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { eyeFeatureCount, eyeFeatures, eyeReference, integerShift, layoutOf, register } from '../../assets/app/calibrate/eyes.js';
+import { eyeFeatureCount, eyeFeatures, eyeReference, integerShift, layoutOf, register } from '../../assets/app/calibration/eyes.js';
 import { MATHS, PIPELINE, assertClose, seededRandom } from './helpers.mjs';
 
 const SMALL = Object.freeze({ width: 32, height: 16, marginX: 6, marginY: 4 });

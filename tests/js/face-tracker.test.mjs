@@ -1,5 +1,5 @@
 // assets/app/track/face-tracker.js: where to search for the face in a stream of frames.
-// Mirrors tests/test_face_tracker.py (the Python twin runs the same steps).
+// Mirrors tests/unit/track/test_face_tracker.py (the Python twin runs the same steps).
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

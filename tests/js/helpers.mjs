@@ -4,8 +4,9 @@
 
 import assert from 'node:assert/strict';
 
-/** gazesite.track.pipeline.PIPELINE (PipelineSpec defaults), field for field. */
+/** gazesite.track.pipeline.pipeline_constants(PIPELINE), field for field (tests/unit/site/test_app_modules.py checks). */
 export const PIPELINE = Object.freeze({
+  version: 1,
   cascade_file: 'haarcascade_frontalface_default.xml',
   scale_factor: 1.1,
   min_neighbors: 3,
@@ -32,8 +33,9 @@ export const PIPELINE = Object.freeze({
   eyes_margin_y: 8,
 });
 
-/** gazesite.calibration.settings.maths_settings() (config.calibration.maths). */
+/** gazesite.calibration.settings.maths_settings() (config.calibration.maths; checked the same way). */
 export const MATHS = Object.freeze({
+  constantVariance: 1e-12,
   featureLambdas: [1e3, 1e2, 1e1, 1.0, 1e-1, 1e-2, 1e-3],
   affineLambda: 1e-3,
   eyeLambdas: [1.0, 1e-1, 1e-2, 1e-3, 1e-4],

@@ -1,11 +1,11 @@
 // assets/app/study/participant.js: the participant id, the finish URL and the head guide's verdict;
-// assets/app/calibrate/quality.js: when a calibration counts as poor.
+// assets/app/calibration/quality.js: when a calibration counts as poor.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { calibrationQuality } from '../../assets/app/calibrate/quality.js';
-import { describeCalibration, participantResult } from '../../assets/app/calibrate/result.js';
+import { calibrationQuality } from '../../assets/app/calibration/quality.js';
+import { describeCalibration, participantResult } from '../../assets/app/calibration/result.js';
 import {
   GUIDE_ADVICE,
   Steady,
@@ -16,7 +16,7 @@ import {
   participantWording,
 } from '../../assets/app/study/participant.js';
 
-// As the build passes them (gazesite.study.PARTICIPANT_PARAMS, PARTICIPANT_ID; gazesite.study.participant.HEAD_GUIDE).
+// As the build passes them (gazesite.samples.schema.PARTICIPANT_PARAMS, PARTICIPANT_ID; gazesite.study.participant.HEAD_GUIDE).
 const IDS = {
   params: ['pid', 'PROLIFIC_PID', 'workerId', 'participant'],
   pattern: '[A-Za-z0-9_.:@-]{1,128}',

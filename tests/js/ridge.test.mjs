@@ -1,4 +1,4 @@
-// assets/app/calibrate/ridge.js: standardisation, primal and dual ridge, the closed-form leave-one-group-out.
+// assets/app/calibration/ridge.js: standardisation, primal and dual ridge, the closed-form leave-one-group-out.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -18,8 +18,8 @@ import {
   predictRow,
   standardize,
   standardizeRow,
-} from '../../assets/app/calibrate/ridge.js';
-import { assertClose, identity, multiply, randomMatrix, seededRandom } from './helpers.mjs';
+} from '../../assets/app/calibration/ridge.js';
+import { MATHS, assertClose, identity, multiply, randomMatrix, seededRandom } from './helpers.mjs';
 
 // Rows X times weights B (d x k) plus intercept c (k): exactly linear targets.
 function linearTargets(X, B, c) {
@@ -47,7 +47,7 @@ describe('standardize', () => {
       [3, 10, 0],
       [5, 10, 2],
     ];
-    const { mean, scale } = standardize(X);
+    const { mean, scale } = standardize(X, MATHS.constantVariance);
     assertClose(mean, [3, 10, 0]);
     // Population variance of (1, 3, 5) is (4 + 0 + 4) / 3; of (-2, 0, 2) the same.
     assertClose(scale, [Math.sqrt(8 / 3), 1, Math.sqrt(8 / 3)]);
@@ -56,7 +56,7 @@ describe('standardize', () => {
   test('standardised rows have mean 0 and unit population variance per column', () => {
     const random = seededRandom(1);
     const X = randomMatrix(random, 40, 6).map((row) => row.map((value, j) => 100 * j + (j + 1) * 7 * value));
-    const stats = standardize(X);
+    const stats = standardize(X, MATHS.constantVariance);
     const Z = X.map((row) => standardizeRow(row, stats));
     for (let j = 0; j < 6; j += 1) {
       const column = Z.map((row) => row[j]);
@@ -68,11 +68,18 @@ describe('standardize', () => {
   });
 
   test('a constant column standardises to zeros, never NaN', () => {
-    const stats = standardize([
-      [4, 1],
-      [4, 2],
-    ]);
+    const stats = standardize(
+      [
+        [4, 1],
+        [4, 2],
+      ],
+      MATHS.constantVariance,
+    );
     assert.deepEqual(standardizeRow([4, 2], stats), [0, 1]);
+  });
+
+  test('without the constant-variance bound it refuses to guess one', () => {
+    assert.throws(() => standardize([[1], [2]]), /constantVariance/);
   });
 });
 

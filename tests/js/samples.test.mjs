@@ -13,7 +13,7 @@ beforeEach(() => {
 
 const V1_COLUMNS = 't,x,y,viewport_width,viewport_height,face_x,face_y,face_w,face_h,scroll_x,scroll_y,dpr,source';
 const HEADER = `${V1_COLUMNS},raw_x,raw_y,doc_x,doc_y,page,element`;
-// As the build passes it (gazesite.study.SAMPLE_FORMAT).
+// As the build passes it (gazesite.samples.schema.SAMPLE_FORMAT).
 const FORMAT = { name: 'gazesite-samples', version: 2, columns: HEADER.split(','), maxText: 2048 };
 /** A document view that puts every point 1000 px further down a page scrolled by `scrollTop`. */
 function documentView(scrollTop = 1000, element = 'main > p:nth-of-type(2)') {
@@ -118,7 +118,7 @@ describe('SampleLog', () => {
 });
 
 describe('text fields within the samples contract', () => {
-  // What gazesite.study.is_text accepts: 1-2048 code points, no control characters, no lone surrogates.
+  // What gazesite.samples.schema.is_text accepts: 1-2048 code points, no control characters, no lone surrogates.
   // eslint-disable-next-line no-control-regex -- finding control characters is the point
   const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
   const acceptable = (text) =>

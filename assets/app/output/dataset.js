@@ -1,6 +1,6 @@
 // Face crops kept with the screen point they looked at (calibrations and
 // recordings of this page session), exported in the project's dataset
-// format (README, "Dataset format"), which `gazesite train --data` reads.
+// format (docs: reference/dataset.md), which `gazesite train --data` reads.
 
 // btoa takes a binary string; String.fromCharCode(...bytes) on megabytes
 // overflows the call stack, so bytes go through in chunks. A multiple of 3

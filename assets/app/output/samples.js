@@ -1,4 +1,4 @@
-// The sample log: one entry per frame with a face, exported as JSON or CSV (samples version 2, README "Samples").
+// The sample log: one entry per frame with a face, exported as JSON or CSV (samples version 2, docs: reference/samples.md).
 
 import { newSessionId } from '../study/session.js';
 
@@ -6,7 +6,7 @@ const round1 = (value) => Math.round(value * 10) / 10;
 const pair = (point) => (point === null ? null : [round1(point[0]), round1(point[1])]);
 
 /**
- * A text field as the samples contract takes it (gazesite.study.is_text): lone surrogates and control characters
+ * A text field as the samples contract takes it (gazesite.samples.schema.is_text): lone surrogates and control characters
  * replaced, at most `max` characters (whole code points, as Python counts them), null when empty. A page id with
  * a 3,000-character query would otherwise get every batch that carries it refused, good samples and all.
  */
@@ -120,7 +120,7 @@ export class SampleLog {
         .map(cell)
         .join(','),
     );
-    // The columns come from the build (gazesite.study.CSV_V2); each row writes them in that order.
+    // The columns come from the build (gazesite.samples.schema.CSV_V2); each row writes them in that order.
     return [this.format.columns.join(','), ...rows].join('\n') + '\n';
   }
 }

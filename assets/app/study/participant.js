@@ -3,7 +3,7 @@
 
 /**
  * The participant id in a page's query string: the first of `params` present wins; it is kept only
- * when it matches `pattern` (gazesite.study.PARTICIPANT_ID, from the build), else dropped (null).
+ * when it matches `pattern` (gazesite.samples.schema.PARTICIPANT_ID, from the build), else dropped (null).
  */
 export function participantId(search, { params, pattern }) {
   const query = new URLSearchParams(search);

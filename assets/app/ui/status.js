@@ -1,7 +1,7 @@
 // The status line, the frame-refused notice and the calibration status.
 
 import { MESSAGES, RUNNING_CALIBRATED } from '../messages.js';
-import { calibrationQuality } from '../calibrate/quality.js';
+import { calibrationQuality } from '../calibration/quality.js';
 
 // States in which the camera side is fine; a refused frame outranks them.
 const CAMERA_OK = new Set(['waiting-permission', 'no-face', 'running', 'stopped']);
@@ -70,7 +70,7 @@ export function showFrameRefused(notice, reason) {
 const QUALITY_NOTES = { worse: ' (worse than the model alone: redo it)', poor: ' (poor: redo it)' };
 
 /**
- * #calibration-status: data-calibrated, data-quality (calibrate/quality.js: only "good" shows as good)
+ * #calibration-status: data-calibrated, data-quality (calibration/quality.js: only "good" shows as good)
  * and a short sentence with the active calibration's error. `poorError` comes from the build.
  */
 export class CalibrationStatus {

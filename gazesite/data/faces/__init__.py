@@ -2,7 +2,7 @@
 
 Three renderers draw a person looking at a point on the screen:
 
-- ``cartoon``: :mod:`gazesite.data.synthetic`'s flat 2D drawing (the shipped model's only teacher);
+- ``cartoon``: flat 2D drawing (:mod:`gazesite.data.faces.cartoon`, the shipped model's first teacher);
 - ``vector``: 2D polygons of a projected 3D head (:mod:`gazesite.data.faces.vector`);
 - ``raycast``: per-pixel ray casting of a 3D scene (:mod:`gazesite.data.faces.raycast`).
 
@@ -26,8 +26,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-    from gazesite.data.synthetic import SyntheticSample
-
 TRAINING_RENDERERS = ("cartoon", "vector")
 HELD_OUT_RENDERERS = ("raycast",)
 RENDERER_NAMES = TRAINING_RENDERERS + HELD_OUT_RENDERERS
@@ -35,8 +33,17 @@ RENDERER_NAMES = TRAINING_RENDERERS + HELD_OUT_RENDERERS
 DEFAULT_RENDERERS = ("cartoon",)
 #: Marks the seeds of held-out people; any nonzero 32-bit value works (see held_out_seed).
 HELD_OUT_TAG = 0x4E0F_5EED
-#: Frames per person in a training stream (synthetic.samples' default, kept for identical output).
+#: Frames per person in a training stream (the shipped model's data was drawn with 8).
 FRAMES_PER_PERSON = 8
+
+
+@dataclass(frozen=True)
+class SyntheticSample:
+    """One rendered frame with its gaze label."""
+
+    frame: np.ndarray  # uint8 RGBA (240, 320, 4)
+    target: tuple[float, float]  # where the person looks, 0..1 of the screen
+    identity: Any  # the renderer's person, as drawn in this frame
 
 
 @dataclass(frozen=True)
@@ -99,12 +106,10 @@ def _renderer(renderer: Renderer | str) -> Renderer:
 def samples(renderer: Renderer | str, seed: int, frames_per_person: int = FRAMES_PER_PERSON) -> Iterator[SyntheticSample]:
     """An endless, seed-determined stream of labelled frames: each person looks at several random targets.
 
-    Draws from the generator in exactly synthetic.samples' order, so the
-    cartoon stream is synthetic.samples' stream, frame for frame.
+    The generator's draws come in a fixed order (person, then per frame: target, movement, render), so a
+    seed gives the same frames on every machine and the shipped model's data can be drawn again.
     """
     import numpy as np
-
-    from gazesite.data.synthetic import SyntheticSample
 
     drawer = _renderer(renderer)
     rng = np.random.default_rng(seed)
@@ -196,8 +201,6 @@ def person_frames(
 ) -> list[SyntheticSample]:
     """Frames of one person looking at each target ``per_target`` times, with small head movements between frames."""
     import numpy as np
-
-    from gazesite.data.synthetic import SyntheticSample
 
     drawer = _renderer(renderer)
     rng = np.random.default_rng(seed)

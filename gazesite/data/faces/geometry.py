@@ -170,11 +170,6 @@ def head_to_world(head: Head, points: np.ndarray) -> np.ndarray:
     return np.asarray(points, float) @ rotation_matrix(head.yaw, head.pitch, head.roll).T + np.asarray(head.position)
 
 
-def world_to_head(head: Head, points: np.ndarray) -> np.ndarray:
-    """Map points (..., 3) from world to head coordinates."""
-    return (np.asarray(points, float) - np.asarray(head.position)) @ rotation_matrix(head.yaw, head.pitch, head.roll)
-
-
 def eyeball_centres(rig: Rig) -> np.ndarray:
     """The two eyeball centres (2, 3) in world coordinates, in :data:`SIDES` order."""
     local = np.array([[side * rig.eyes.ipd / 2, 0.0, 0.0] for side in SIDES])
@@ -334,7 +329,7 @@ def unseen_rig(rng: np.random.Generator) -> Rig:
     ranges = TRAINING_RANGES
     rig = random_rig(rng, ranges)
     focal = rig.camera.focal
-    # A camera that sees the face smaller than any in training (as synthetic.unseen_person does),
+    # A camera that sees the face smaller than any in training (as cartoon.new_person does),
     # still above the cascade's 70 px minimum.
     face_px = rng.uniform(ranges.face_px[0] - 12.0, ranges.face_px[0])
     head_pos = np.array(rig.head.position)

@@ -33,7 +33,7 @@ _TEXTURE_SIZE = 64
 #: The socket's shadow falls less on the eye itself (the eyeball stands forward in the socket).
 _EYE_SHADOW_RELIEF = 0.6
 # The Haar cascade finds faces by a dark band over the eyes, lighter cheeks and a light nose
-# bridge; these strengths were tuned on its detection rate (see tests/test_faces.py).
+# bridge; these strengths were tuned on its detection rate (see tests/unit/data/test_faces.py).
 #: Eye sockets: darkening, and the ellipse's half width (in eye half widths) and half height (m).
 _SOCKET_DARKNESS, _SOCKET_WIDTH, _SOCKET_HEIGHT = 0.7, 1.5, 0.016
 #: Lit cheekbones: brightening below the eyes.
