@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -24,7 +25,9 @@ async def ask(fence: Fence, request: bytes) -> bytes:
 
 
 def run(fence: Fence, request: bytes) -> bytes:
-    return asyncio.run(ask(fence, request))
+    """Ask on a thread of its own: its event loop must not meet one a browser test left running in this worker."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, ask(fence, request)).result()
 
 
 @pytest.mark.parametrize(
