@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 
 from gazesite.bounded import InputError, read_bounded
 from gazesite.collect.protocol import BATCH_FORMAT, BATCH_VERSION, MAX_BODY_BYTES
-from gazesite.samples.schema import CONTROL
+from gazesite.samples.schema import CONTROL, MAX_PAGES
 from gazesite.urls import canonical_target, collect_url_problem, host_name, origin_of, safe_link
 
 #: Largest consent file.
@@ -146,7 +146,7 @@ def collect_settings(collect: str | None, study: str | None) -> dict[str, Any] |
         "url": url,
         "origin": origin_of(url),
         "study": study,
-        "batch": {"format": BATCH_FORMAT, "version": BATCH_VERSION, "maxBytes": MAX_BODY_BYTES, **BATCH_SETTINGS},
+        "batch": {"format": BATCH_FORMAT, "version": BATCH_VERSION, "maxBytes": MAX_BODY_BYTES, "maxPages": MAX_PAGES, **BATCH_SETTINGS},
         "retry": RETRY_SETTINGS,
         "queue": QUEUE_SETTINGS,
     }

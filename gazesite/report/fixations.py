@@ -1,4 +1,4 @@
-"""Fixations from the raw (unsmoothed) gaze points with pymovements' I-DT, in pixels.
+"""Fixations from the raw (unsmoothed) gaze points with I-DT (as pymovements computes it), in pixels.
 
 Screen size and viewing distance are unknown to a web page, so thresholds are
 in CSS px, not degrees. The steps, per participant:
@@ -8,15 +8,14 @@ in CSS px, not degrees. The steps, per participant:
    without a face are not logged) or where the page changes. Resampling across
    such a gap would invent gaze points.
 2. Resample each run's raw viewport points linearly onto an even
-   ``RESAMPLE_MS`` grid of integer ms (pymovements' I-DT needs constant
-   integer steps) and run ``pymovements.events.idt`` on it in chunks of
-   ``IDT_CHUNK`` grid points (its window grows by re-measuring the whole
-   window, so one call's cost grows with the square of a fixation's length).
-   Each chunk starts where the previous one's scan stopped, and a fixation
-   that reaches a chunk's end is scanned again in the next (in a longer chunk
-   when it filled the whole one), so chunks find what one call on the whole
-   run would; fixations that touch are joined when they stay within the
-   threshold together.
+   ``RESAMPLE_MS`` grid of integer ms and find I-DT windows on the whole run
+   at once with ``grid_idt``: it reproduces the events of
+   ``pymovements.events.idt`` on that grid (the same windows, the same
+   inclusive ends, the same next start; the tests check it against
+   pymovements), but keeps the window's running minima and maxima in monotonic
+   queues instead of re-measuring the whole window each time it grows, so its
+   cost is linear in grid points however long a fixation lasts. Fixations
+   that touch are joined when they stay within the threshold together.
 3. Map each window back to the logged frames inside it (a binary search on
    the frame times) and fit fixations to those frames: from the window's first
    frame, take the longest run of frames whose raw dispersion stays within the
@@ -55,8 +54,6 @@ RESAMPLE_MS = 10
 DISPERSION_PX = 150.0
 #: I-DT minimum fixation duration, in ms (Salvucci and Goldberg's 100 ms).
 MIN_FIXATION_MS = 100
-#: Grid points per I-DT call: 10 s at RESAMPLE_MS.
-IDT_CHUNK = 1000
 #: Floating-point slack when a fixation's duration is compared with the minimum (sums of frame steps round).
 _DURATION_SLACK_MS = 1e-6
 
@@ -146,8 +143,6 @@ def detect_fixations(session: Session, settings: FixationSettings) -> list[Fixat
 
 def idt_windows(t: np.ndarray, raw: np.ndarray, settings: FixationSettings, interval: float) -> list[tuple[int, int]]:
     """Return fixations of one run as inclusive (first, last) indices of its logged frames (``interval``: ms per frame)."""
-    from pymovements.events import idt  # polars and friends load only when a report runs
-
     if len(t) < 2:
         return []
     offsets = t - t[0]
@@ -157,48 +152,83 @@ def idt_windows(t: np.ndarray, raw: np.ndarray, settings: FixationSettings, inte
     if len(grid) < needed:
         return []
     points = np.column_stack([np.interp(grid, offsets, raw[:, 0]), np.interp(grid, offsets, raw[:, 1])])
+    onsets, ends = grid_idt(points, needed, settings.dispersion_px)  # grid indices
     xs, ys = raw[:, 0].tolist(), raw[:, 1].tolist()
     times = offsets.tolist()
     windows: list[tuple[int, int]] = []
     taken = -1  # the last frame a window held: windows never share a frame
-    base = size = max(IDT_CHUNK, 4 * needed)
-    chunk = 0
-    while len(grid) - chunk >= needed:
-        part = slice(chunk, chunk + size)
-        events = idt(
-            points[part],
-            timesteps=grid[part],
-            minimum_duration=settings.min_duration_ms,
-            dispersion_threshold=settings.dispersion_px,
-        ).frame
-        onsets = np.asarray(events["onset"].to_list(), dtype=np.int64) // RESAMPLE_MS  # grid indices
-        ends = np.asarray(events["offset"].to_list(), dtype=np.int64) // RESAMPLE_MS
-        stop = min(chunk + size, len(grid))
-        if stop < len(grid) and len(ends) and ends[-1] == stop - 1:
-            # The last fixation reaches the chunk's end and may go on: scan it again from its start, in a longer
-            # chunk when it fills this one.
-            if onsets[-1] == chunk:
-                size *= 2
-                continue
-            onsets, ends, after = onsets[:-1], ends[:-1], int(onsets[-1])
-        else:
-            # I-DT's scan stopped after the last fixation, or at the first window start too close to the end to try.
-            after = max(int(ends[-1]) + 1 if len(ends) else chunk, stop - needed + 1)
-        # A window holds the frames after its first grid point's predecessor and before its last one's successor:
-        # a frame between two grid points shapes both, so a fixation's first frame is not lost to the grid, and
-        # fixations split at a chunk border still touch. The fit drops any of them that breaks the threshold.
-        firsts = np.searchsorted(offsets, grid[onsets] - RESAMPLE_MS, side="right")
-        lasts = np.searchsorted(offsets, grid[ends] + RESAMPLE_MS, side="left") - 1
-        for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
-            first = max(first, taken + 1)
-            if first <= last:
-                found = fit_fixations(times, xs, ys, first, last, settings, interval)
-                windows.extend(found)
-                taken = max(last, found[-1][1] if found else last)
-        if stop >= len(grid):
-            break
-        chunk, size = after, base
+    # A window holds the frames after its first grid point's predecessor and before its last one's successor:
+    # a frame between two grid points shapes both, so a fixation's first frame is not lost to the grid, and
+    # fixations that follow each other on the grid still touch. The fit drops any of them that breaks the threshold.
+    firsts = np.searchsorted(offsets, grid[onsets] - RESAMPLE_MS, side="right")
+    lasts = np.searchsorted(offsets, grid[ends] + RESAMPLE_MS, side="left") - 1
+    for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
+        first = max(first, taken + 1)
+        if first <= last:
+            found = fit_fixations(times, xs, ys, first, last, settings, interval)
+            windows.extend(found)
+            taken = max(last, found[-1][1] if found else last)
     return _join_touching(windows, raw, settings.dispersion_px)
+
+
+def grid_idt(points: np.ndarray, min_points: int, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """I-DT on evenly spaced points (N, 2): inclusive (onsets, offsets) indices of the fixations, as int64 arrays.
+
+    The events are those of ``pymovements.events.idt(points, timesteps=grid,
+    minimum_duration=min_points * step, dispersion_threshold=threshold)`` for
+    an even integer grid with that step (pymovements 0.28, NaN-free points):
+    the window starts as ``min_points`` points from the scan position; when
+    its dispersion (x range plus y range) exceeds the threshold the scan moves
+    on one point, else the window grows one point at a time while its
+    dispersion stays below the threshold (strictly), so it ends on the point
+    that reached or broke the threshold, or on the last point. The window is a
+    fixation and the scan goes on after it. A scan position with fewer than
+    ``min_points`` points left ends the search. The window's running minima and
+    maxima live in monotonic queues and every point enters them once, so this
+    is linear in points.
+    """
+    if min_points < 1:
+        raise ValueError(f"min_points must be at least 1, got {min_points}")
+    count = len(points)
+    xs, ys = points[:, 0].tolist(), points[:, 1].tolist()
+    onsets: list[int] = []
+    offsets: list[int] = []
+    # Indices in the window start..end-1, their values increasing (minima) or decreasing (maxima) from the front.
+    low_x: deque[int] = deque()
+    high_x: deque[int] = deque()
+    low_y: deque[int] = deque()
+    high_y: deque[int] = deque()
+    queues = ((low_x, xs, True), (high_x, xs, False), (low_y, ys, True), (high_y, ys, False))
+
+    def push(index: int) -> None:
+        for queue, values, lowest in queues:
+            value = values[index]
+            while queue and (values[queue[-1]] >= value if lowest else values[queue[-1]] <= value):
+                queue.pop()
+            queue.append(index)
+
+    start = end = 0  # the window is start..end-1
+    while start + min_points <= count:
+        while end < start + min_points:
+            push(end)
+            end += 1
+        spread = (xs[high_x[0]] - xs[low_x[0]]) + (ys[high_y[0]] - ys[low_y[0]])
+        if spread <= threshold:
+            while spread < threshold and end < count:
+                push(end)
+                end += 1
+                spread = (xs[high_x[0]] - xs[low_x[0]]) + (ys[high_y[0]] - ys[low_y[0]])
+            onsets.append(start)
+            offsets.append(end - 1)
+            start = end
+            for queue, _, _ in queues:
+                queue.clear()
+        else:
+            start += 1
+            for queue, _, _ in queues:
+                if queue[0] < start:
+                    queue.popleft()
+    return np.asarray(onsets, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
 
 
 def fit_fixations(

@@ -223,7 +223,7 @@ def _aoi_row(summary: Any) -> dict[str, Any]:
 def _settings(report: Report) -> dict[str, Any]:
     config = report.config
     return {
-        "algorithm": "I-DT (pymovements.events.idt)",
+        "algorithm": "I-DT (the events of pymovements.events.idt, computed in linear time)",
         "dispersion_px": config.fixation.dispersion_px,
         "min_fixation_ms": config.fixation.min_duration_ms,
         "face_lost_gap_ms": config.fixation.gap_ms,

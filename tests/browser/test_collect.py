@@ -19,6 +19,7 @@ import pytest
 from gazesite.bench.fakecam import face_video
 from gazesite.chromium import camera_args, wait_ready, wait_state
 from gazesite.collect.storage import read_sessions
+from gazesite.samples.schema import MAX_PAGES
 from gazesite.samples.upgrade import upgrade_sample as as_v2
 
 from ..helpers import gazesite
@@ -293,3 +294,61 @@ def test_sender_resends_earlier_visits_first_and_survives_full_storage(harness: 
     ]
     assert result["stored"] == [other_url]  # the earlier visit's key is gone; another URL's is not touched
     assert any(s["persisted"] is False for s in result["statuses"])
+
+
+# ---------------------------------------------------------------- a hostile visit: many pages, long page ids
+
+MANY_PAGES_VISIT = """
+async ({ pages, idLength }) => {
+  const { readConfig } = await import('./app/load/config.js');
+  const { Sender, sessionMeta } = await import('./app/collect/sender.js');
+  const { SampleLog } = await import('./app/output/samples.js');
+  const config = readConfig();
+  let current = null;
+  const view = {
+    mode: 'same-origin',
+    locate: (x, y) => ({ doc: [x, y], page: current, element: 'main > p', scroll: [0, 0] }),
+    pageInfo: (id) => ({ id, width: 1280, height: 4000, image: null }),
+  };
+  const log = new SampleLog({ format: config.sampleFormat, target: 'https://example.com/', sessionStart: 0, view, study: config.collect.study });
+  const bodies = [];
+  const fetchImpl = (url, options) => { bodies.push(options.body); return fetch(url, options); };
+  const sender = new Sender({
+    settings: config.collect, session: log.session, samples: () => log.samples, meta: () => sessionMeta(log.toJSON()), fetchImpl,
+  });
+  sender.start();
+  let t = 0;
+  for (let i = 0; i < pages; i += 1) {
+    current = `/index.html?${String(i).padStart(4, '0')}=${'q'.repeat(Math.max(0, idLength - 17))}`;
+    for (let k = 0; k < (i % 4 === 0 ? 2 : 1); k += 1) {
+      log.add({ x: 10, y: 20, face: [1, 2, 3, 4] }, (t += 33));
+      if (log.samples.length % config.collect.batch.maxSamples === 0) sender.cut();
+    }
+  }
+  const status = await sender.flush(60000);
+  sender.stop();
+  const largest = Math.max(...bodies.map((body) => new TextEncoder().encode(body).length));
+  const mostPages = Math.max(...bodies.map((body) => JSON.parse(body).meta.pages.length));
+  return { session: log.session, logged: log.samples.length, status, largest, mostPages, maxBytes: config.collect.batch.maxBytes };
+}
+"""
+
+
+@pytest.mark.parametrize(("pages", "id_length"), [(1001, 30), (600, 2100)], ids=["1001-pages", "600-long-ids"])
+def test_a_visit_to_many_pages_or_long_page_ids_loses_no_sample(study: dict[str, Any], pages: int, id_length: int) -> None:
+    # A same-origin visit through 1,001 distinct page ids (links with other query strings), or 600 of ~2,100 characters:
+    # each batch lists only the pages its samples name, so the server takes every batch and stores every sample.
+    context = study["browser"].new_context()
+    try:
+        page = context.new_page()
+        page.goto(study["site"].url)
+        wait_ready(page)
+        result = page.evaluate(MANY_PAGES_VISIT, {"pages": pages, "idLength": id_length})
+    finally:
+        context.close()
+    assert result["status"]["rejected"] == 0 and result["status"]["pending"] == 0, result["status"]
+    assert result["largest"] <= result["maxBytes"] and result["mostPages"] <= MAX_PAGES
+    stored = stored_session(study["collect"].db, result["session"], result["logged"])
+    assert len(stored["samples"]) == result["logged"]
+    assert len({page["id"] for page in stored["pages"]}) == pages  # the report still gets every page's entry
+    assert study["collect"].alive()

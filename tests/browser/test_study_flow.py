@@ -303,3 +303,11 @@ def test_researcher_view_on_a_study_build_and_redo_first_when_calibration_is_wor
     assert "worse than the model alone" in status.inner_text()
     # Not green: the colour of a good calibration is kept for good ones.
     assert status.evaluate("(e) => getComputedStyle(e).color") != "rgb(61, 220, 132)"
+    # The page's own style sheet gives green to a good calibration only: not to a poor one, nor to one no check measured.
+    colours = status.evaluate(
+        """(e) => Object.fromEntries(['good', 'poor', 'worse', 'unchecked'].map((quality) => {
+             e.dataset.quality = quality;
+             return [quality, getComputedStyle(e).color];
+           }))"""
+    )
+    assert colours["good"] == "rgb(61, 220, 132)" and all(colours[q] != colours["good"] for q in ("poor", "worse", "unchecked")), colours

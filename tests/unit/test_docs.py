@@ -75,7 +75,12 @@ def test_every_relative_link_in_the_readme_resolves() -> None:
 
 def test_the_readme_pictures_and_doc_links_point_into_the_site() -> None:
     links = relative_links(README.read_text())
-    assert any(link.startswith("assets/docs/pages/pictures/") for link in links), "the README shows a picture from the docs"
+    pictures = {link.removeprefix("assets/docs/pages/pictures/") for link in links if link.startswith("assets/docs/pages/pictures/")}
+    # The participant flow and the report, as the study guide shows them (the browser tests write these files).
+    flow = {f"participant-{step}.png" for step in ("consent", "guide", "task", "page")}
+    assert flow | {"report.png"} <= pictures, (
+        f"the README shows the participant flow and the report: missing {sorted(flow | {'report.png'} - pictures)}"
+    )
     assert any(link.startswith("assets/docs/pages/guides/") for link in links), "the README links to the guides"
 
 
@@ -139,3 +144,18 @@ def test_the_browser_tests_write_the_pictures_the_docs_show() -> None:
     assert not missing, f"pictures the browser tests write but {PICTURES.relative_to(ROOT)} lacks: {missing}"
     makefile = (ROOT / "Makefile").read_text()
     assert "GAZESITE_DOCS_PICTURES=$(CURDIR)/assets/docs/pages/pictures " in makefile, "make docs-pictures writes into the pages' pictures"
+
+
+def test_the_study_names_the_docs_allow_are_the_ones_build_and_server_accept() -> None:
+    """The docs once allowed '.' in study names, which the build and the server refuse: they must say the pattern."""
+    from gazesite.samples.schema import STUDY_PATTERN
+
+    assert STUDY_PATTERN.pattern == r"[A-Za-z0-9_-]{1,64}", "the docs below describe this pattern: update them with it"
+    assert (
+        "`[A-Za-z0-9_-]`" in (PAGES / "reference" / "batch.md").read_text() and "1-64 of" in (PAGES / "reference" / "batch.md").read_text()
+    )
+    assert "| `--study` | 1 to 64 of `A-Z a-z 0-9 _ -` |" in (PAGES / "reference" / "limits.md").read_text()
+    for text in TEXTS:
+        for name in re.findall(r"--study[ =]([^\s`\\\]]+)", text.read_text()):
+            if name != "NAME":
+                assert STUDY_PATTERN.fullmatch(name), f"{text.relative_to(ROOT)} shows --study {name}, which the build refuses"

@@ -3,6 +3,8 @@
 // page close with sendBeacon. The server is idempotent on (session, sequence), so a batch sent twice
 // (a retry, a beacon racing a fetch, a reload that resends) is stored once.
 
+import { batchMeta, pageCount } from './batch-pages.js';
+
 // Answers that say the batch itself is wrong: sending it again cannot help, so it is dropped (and said so).
 const PERMANENT = new Set([400, 409, 413, 415, 422]);
 // Of those, the answers that may concern only some of its samples (one bad field, too many bytes): split, send again.
@@ -57,7 +59,7 @@ export class Sender {
     this.prefix = `${settings.queue.key}:${settings.url}:`;
     this.key = this.prefix + session;
     this.queue = []; // this session's batches not yet acknowledged: {sequence, body, count}
-    this.adopted = []; // unsent batches of earlier page loads: {key, text, batches}
+    this.adopted = []; // unsent batches of earlier page loads: {key, text, batches, next (its next sequence, or null)}
     this.taken = 0; // samples already cut into batches
     this.sequence = 0;
     this.attempt = 0; // failed tries in a row (the back-off exponent)
@@ -99,8 +101,11 @@ export class Sender {
       if (!key?.startsWith(this.prefix) || key === this.key) continue;
       const text = this.storage.getItem(key);
       try {
-        const batches = JSON.parse(text).batches;
-        if (Array.isArray(batches) && batches.length > 0) this.adopted.push({ key, text, batches });
+        const { batches, next } = JSON.parse(text);
+        // `next`: the earlier load's next sequence number, which the pieces of its batches take when one is refused
+        // and split (a key written before it was kept has none: its refused batches are dropped whole).
+        if (Array.isArray(batches) && batches.length > 0)
+          this.adopted.push({ key, text, batches, next: Number.isSafeInteger(next) ? next : null });
         else this.storage.removeItem(key);
       } catch {
         this.storage.removeItem(key); // unreadable: nothing can be sent from it
@@ -119,14 +124,19 @@ export class Sender {
 
   /** Turn the samples logged since the last cut into batches (at most maxSamples each) and send. */
   cut() {
-    const { maxSamples } = this.settings.batch;
+    const { maxSamples, maxBytes, maxPages = Infinity } = this.settings.batch;
+    const meta = this.samples().length > this.taken ? this.meta() : null;
     while (this.taken < this.samples().length) {
       let count = Math.min(maxSamples, this.samples().length - this.taken);
-      let body = this.batchBody(count);
-      // Long strings (v2 element paths) could pass the server's body limit: fewer samples per batch then.
-      while (count > 1 && encoder.encode(body).length > this.settings.batch.maxBytes) {
+      let body = this.batchBody(count, meta);
+      // Long strings (v2 element paths, page ids) could pass the server's body limit, or the samples name more pages
+      // than a batch may list: fewer samples per batch then.
+      while (
+        count > 1 &&
+        (encoder.encode(body).length > maxBytes || pageCount(this.samples().slice(this.taken, this.taken + count)) > maxPages)
+      ) {
         count = Math.ceil(count / 2);
-        body = this.batchBody(count);
+        body = this.batchBody(count, meta);
       }
       this.queue.push({ sequence: this.sequence, body, count });
       this.taken += count;
@@ -136,16 +146,17 @@ export class Sender {
     this.pump();
   }
 
-  /** The JSON body of the next batch: `count` samples from the first not yet taken. */
-  batchBody(count) {
+  /** The JSON body of the next batch: `count` samples from the first not yet taken, with the session's `meta`. */
+  batchBody(count, meta = this.meta()) {
+    const samples = this.samples().slice(this.taken, this.taken + count);
     return JSON.stringify({
       format: this.settings.batch.format,
       version: this.settings.batch.version,
       session: this.session,
       study: this.settings.study,
       sequence: this.sequence,
-      meta: this.meta(),
-      samples: this.samples().slice(this.taken, this.taken + count),
+      meta: batchMeta(meta, samples, this.settings.batch.maxPages),
+      samples,
     });
   }
 
@@ -171,7 +182,7 @@ export class Sender {
     }
     for (; kept > 0; kept = Math.floor(kept / 2)) {
       try {
-        this.storage.setItem(this.key, JSON.stringify({ updated: Date.now(), batches: this.queue.slice(0, kept) }));
+        this.storage.setItem(this.key, JSON.stringify({ updated: Date.now(), next: this.sequence, batches: this.queue.slice(0, kept) }));
         break;
       } catch {
         // Over the browser's quota: try with fewer.
@@ -187,25 +198,59 @@ export class Sender {
    * one sample the server refuses.
    */
   split(batch) {
-    const body = JSON.parse(batch.body);
-    const half = Math.ceil(body.samples.length / 2);
-    const halves = [body.samples.slice(0, half), body.samples.slice(half)].map((samples) => {
-      const sequence = this.sequence;
+    const halves = this.halves(batch, () => {
       this.sequence += 1;
-      return { sequence, body: JSON.stringify({ ...body, sequence, samples }), count: samples.length };
+      return this.sequence - 1;
     });
     this.queue.splice(this.queue.indexOf(batch), 1, ...halves);
     this.persist();
+    return true;
+  }
+
+  /**
+   * The same for a batch of an earlier page load (another session): its halves take that load's next sequence
+   * numbers. They stay in memory only: the earlier load's key keeps the whole batch until all its batches are
+   * through, and a later load that resends it gets it refused and split again into the same pieces with the same
+   * numbers, which the server takes as duplicates. Not split (false): a key kept before `next` was, or one rewritten
+   * since it was read, whose page load is still open in another tab and splits the batch itself.
+   */
+  splitAdopted(entry, batch) {
+    if (entry.next === null || this.storage.getItem(entry.key) !== entry.text) return false;
+    const halves = this.halves(batch, () => {
+      entry.next += 1;
+      return entry.next - 1;
+    });
+    entry.batches.splice(entry.batches.indexOf(batch), 1, ...halves);
+    return true;
+  }
+
+  /** The two halves of a batch, numbered by `nextSequence()`, each listing only the pages its own samples name. */
+  halves(batch, nextSequence) {
+    const body = JSON.parse(batch.body);
+    const half = Math.ceil(body.samples.length / 2);
+    return [body.samples.slice(0, half), body.samples.slice(half)].map((samples) => {
+      const sequence = nextSequence();
+      const meta = batchMeta(body.meta, samples, this.settings.batch.maxPages);
+      return { sequence, body: JSON.stringify({ ...body, sequence, meta, samples }), count: samples.length };
+    });
   }
 
   /** The next batch to send: earlier page loads' first, then this session's, in sequence order. */
   next() {
     while (this.adopted.length > 0 && this.adopted[0].batches.length === 0) this.releaseAdopted(this.adopted.shift());
-    if (this.adopted.length > 0) return { batch: this.adopted[0].batches[0], done: () => this.adopted[0].batches.shift() };
+    if (this.adopted.length > 0) {
+      const entry = this.adopted[0];
+      const batch = entry.batches[0];
+      return {
+        batch,
+        split: () => this.splitAdopted(entry, batch),
+        done: () => entry.batches.shift(),
+      };
+    }
     if (this.queue.length > 0)
       return {
         batch: this.queue[0],
-        own: true,
+        split: () => this.split(this.queue[0]),
         done: () => {
           this.queue.shift();
           this.persist();
@@ -226,10 +271,7 @@ export class Sender {
     try {
       for (let item = this.next(); item !== null && !this.stopped; item = this.next()) {
         const result = await this.send(item.batch);
-        if (result.divisible && item.own && item.batch.count > 1) {
-          this.split(item.batch);
-          continue;
-        }
+        if (result.divisible && item.batch.count > 1 && item.split()) continue;
         if (result.ok || result.permanent) {
           item.done();
           this.attempt = 0;

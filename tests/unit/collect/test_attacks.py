@@ -327,6 +327,22 @@ def test_a_session_stops_at_its_cap(tmp_path: Path) -> None:
     again.close()
 
 
+@pytest.mark.slow
+def test_the_server_answers_422_past_a_sessions_cap_and_serves_other_sessions(tmp_path: Path) -> None:
+    server = CollectProcess(tmp_path / "capped.db", ORIGIN, None, "--rate", "1000", "--burst", "1000").start()
+    session = "long-session-0123456789"
+    try:
+        full = MAX_SESSION_SAMPLES // MAX_SAMPLES
+        statuses = {server.post(big_batch(session, sequence))[0] for sequence in range(full)}
+        assert statuses == {200}, statuses
+        rest = MAX_SESSION_SAMPLES - full * MAX_SAMPLES
+        status, _, answer = server.post(make_batch(session=session, sequence=full, count=rest + 1))
+        assert status == 422 and f"at most {MAX_SESSION_SAMPLES:,} per session" in answer["error"], (status, answer)
+        assert server.post(make_batch(session="another-session-0123456789"))[0] == 200
+    finally:
+        server.stop()
+
+
 def test_the_storage_refuses_a_new_session_over_its_limit(tmp_path: Path) -> None:
     storage = Storage(tmp_path / "tiny.db", max_bytes=1)
     (outcome,) = storage.store([parse_batch(json.dumps(make_batch()).encode())])

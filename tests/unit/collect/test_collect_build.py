@@ -49,12 +49,13 @@ def test_connect_src_names_the_collect_origin_only(collecting_site: Path) -> Non
 
 def test_page_settings_carry_the_collect_url_and_protocol(collecting_site: Path) -> None:
     from gazesite.collect.protocol import BATCH_FORMAT, BATCH_VERSION, MAX_BODY_BYTES
+    from gazesite.samples.schema import MAX_PAGES
 
     config = config_of(parse(collecting_site / "index.html"))
     collect = config["collect"]
     assert collect["url"] == COLLECT and collect["origin"] == "https://collect.example.net" and collect["study"] == "pilot-2"
     assert collect["batch"]["format"] == BATCH_FORMAT and collect["batch"]["version"] == BATCH_VERSION
-    assert collect["batch"]["maxBytes"] == MAX_BODY_BYTES
+    assert collect["batch"]["maxBytes"] == MAX_BODY_BYTES and collect["batch"]["maxPages"] == MAX_PAGES
     assert config["study"]["name"] == "pilot-2"
     manifest = json.loads((collecting_site / "build.json").read_text())
     assert manifest["collect"] == COLLECT and manifest["study"]["study"] == "pilot-2"

@@ -22,7 +22,7 @@ from PIL import Image
 
 from gazesite.commands import cli
 from gazesite.report.documents import session_from_document
-from gazesite.report.fixations import Fixation, FixationSettings, detect_fixations, fit_fixations
+from gazesite.report.fixations import Fixation, FixationSettings, detect_fixations, fit_fixations, grid_idt
 from gazesite.report.heatmap import HEATMAP_FLOOR, HEATMAP_MAX_OPACITY, opacity
 from gazesite.report.model import Samples, Session
 from gazesite.report.quality import analysis_window, in_window
@@ -268,15 +268,76 @@ def test_fixations_of_a_400000_frame_session() -> None:
         total += count + 1
     session = _plan_session(plan, RATE_HZ, seed=5)
     assert len(session.samples) == FRAMES
-    detect_fixations(_plan_session(plan[:9], RATE_HZ, seed=1), FixationSettings())  # pymovements' import, not timed
+    # The median of 6 or more frames, over 20,000 fixations: 3 px noise can reach 5.
+    _planned_fixations_in_time(plan, session, "dwells of 6 to 29 frames", px=10.0)
+
+
+def _planned_fixations_in_time(plan: list[Any], session: Session, label: str, px: float) -> None:
+    """Every planned fixation of the session, found in under 30 s (the figure itself is the printed one)."""
+    detect_fixations(_plan_session(plan[:1], RATE_HZ, seed=1), FixationSettings())  # warm up, not timed
     began = time.perf_counter()
     found = detect_fixations(session, FixationSettings())
     seconds = time.perf_counter() - began
-    print(f"\n{FRAMES:,} frames: {len(found):,} fixations in {seconds:.1f} s")
+    print(f"\n{len(session.samples):,} frames ({label}): {len(found):,} fixations in {seconds:.1f} s")
     planned = rs.onsets(plan, 0.0, RATE_HZ)
     assert len(found) == len(planned)
     for fixation, (onset, duration, point) in zip(found, planned, strict=True):
         assert fixation.onset_ms == pytest.approx(onset, abs=FRAME_MS)
         assert fixation.duration_ms == pytest.approx(duration, abs=FRAME_MS)
-        assert near(fixation, point, 10.0)  # the median of 6 or more frames, over 20,000 fixations: 3 px noise can reach 5
-    assert seconds < 60  # quadratic work would take hours; the figure itself is the printed one
+        assert near(fixation, point, px)
+    assert seconds < 30  # I-DT that re-measures a growing window would take minutes to hours
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dwell_frames", [300, 40_000], ids=["10s-dwells", "one-40000-frame-dwell"])
+def test_long_dwells_take_linear_time(dwell_frames: int) -> None:
+    """Steady dwells (3 px of noise) as long as a session allows: the cost grows with frames, not with a dwell's square."""
+    total = FRAMES if dwell_frames < FRAMES // 10 else dwell_frames
+    plan: list[Any] = []
+    left = total
+    while left > 0:
+        # Neighbours lie far apart (more than the dispersion), one saccade frame between.
+        point = (200.0 + (1500.0 if len(plan) % 4 else 0.0), 300.0 + 10.0 * (len(plan) % 50))
+        count = min(dwell_frames, left)
+        plan.append(rs.Dwell(point, count * FRAME_MS))
+        left -= count
+        if left > 0:
+            plan.append(rs.Saccade(FRAME_MS))
+            left -= 1
+    session = _plan_session(plan, RATE_HZ, seed=11)
+    assert len(session.samples) == total
+    _planned_fixations_in_time(plan, session, f"dwells of {dwell_frames:,} frames", px=5.0)
+
+
+def _random_grid_run(rng: np.random.Generator, kind: int, count: int) -> np.ndarray:
+    """Points (count, 2), NaN-free: a random walk with jumps, steady dwells, or jitter rounded to ties."""
+    if kind == 0:  # a random walk with jumps
+        points = np.cumsum(rng.normal(0, rng.uniform(1, 40), (count, 2)), axis=0)
+        jumps = rng.random(count) < 0.05
+        points[jumps] += rng.uniform(-400, 400, (int(jumps.sum()), 2))
+        return points
+    if kind == 1:  # steady dwells of random lengths, some of them longer than the whole run
+        centres = np.repeat(rng.uniform(0, 1000, (count // 3 + 1, 2)), rng.integers(1, 80, count // 3 + 1), axis=0)[:count]
+        centres = np.vstack([centres, np.repeat(centres[-1:], count - len(centres), axis=0)])
+        return centres + rng.normal(0, rng.uniform(0, 30), (count, 2))
+    # short runs of jittery points rounded to tens: ties between extremes, dispersions exactly at the threshold
+    return rng.normal(0, 20, (count, 2)).round(-1)
+
+
+def test_grid_idt_gives_pymovements_idt_events() -> None:
+    from pymovements.events import idt
+
+    rng = np.random.default_rng(11)
+    step = 10
+    for trial in range(400):
+        kind = trial % 3
+        minimum = int(rng.integers(2, 15))
+        # Runs near the minimum (fewer points than it, exactly it, a few more) and longer ones.
+        count = int(rng.integers(minimum - 1, minimum + 4)) if trial % 4 == 0 else int(rng.integers(minimum, 700))
+        count = max(count, 2)
+        points = _random_grid_run(rng, kind, count)
+        threshold = float(rng.choice([rng.uniform(5, 300), 20.0, 40.0, 100.0]))
+        onsets, offsets = grid_idt(points, minimum, threshold)
+        events = idt(points, timesteps=np.arange(count) * step, minimum_duration=minimum * step, dispersion_threshold=threshold).frame
+        expected = (events["onset"].to_list(), events["offset"].to_list())
+        assert ((onsets * step).tolist(), (offsets * step).tolist()) == expected, trial

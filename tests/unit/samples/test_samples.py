@@ -185,6 +185,7 @@ def test_the_public_reader_refuses_what_it_used_to_pass(tmp_path: Path, change: 
 def test_document_fields_are_as_strict_as_the_door(tmp_path: Path) -> None:
     for bad, fragment in (
         ({"study": "has space"}, "'study' must be null or 1-64 characters"),
+        ({"study": "pilot.1"}, "'study' must be null or 1-64 characters"),
         ({"target": "https://e.org/\x00"}, "'target' must be null or a string of 1-2048 characters"),
         ({"calibration": {"method": "eyes", "checkError": 0.1, "rawError": 0.2, "points": 2.5}}, "'calibration.points' must be null or"),
         ({"pages": [{"id": "/a", "width": 10, "height": 10, "image": None, "extra": 1}]}, "'pages[0]' must be an object of"),

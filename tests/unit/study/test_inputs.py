@@ -216,6 +216,7 @@ def test_a_site_build_publishes_the_folder_under_site(tmp_path: Path, cache_env:
         (["--target", "https://example.org/", "--snapshot", "--widths", "1280,wide"], "expected widths in px"),
         (["--target", "https://example.org/", "--snapshot", "--widths", "1280,1280"], "names a width twice"),
         (["--target", "https://example.org/", "--study", "a b"], "--study 'a b'"),
+        (["--target", "https://example.org/", "--study", "pilot.1"], "--study 'pilot.1'"),
         (["--target", "{site}", "--snapshot"], "leave it out"),
         (["--target", "http://127.0.0.1:9/", "--snapshot"], "127.0.0.1:9 is 127.0.0.1, a private, loopback or link-local address"),
         (["--target", "http://169.254.169.254/", "--snapshot"], "169.254.169.254:80 is 169.254.169.254, a private"),
