@@ -9,15 +9,20 @@ frames, raw and calibrated. With ``peer="webgazer"`` the same frames and dots
 go through WebGazer 3.5.3 (its ridge trained with ``recordScreenPosition``,
 Kalman filter off), so both are scored on identical input.
 
-Errors are mean Euclidean distances in fractions of the screen.
+Errors are mean Euclidean distances in fractions of the screen, beside the
+error of always answering the screen's centre on the same held-out points
+(what a tracker that learnt nothing scores). Where the renderer knows the
+geometry (every renderer with a ``rig``: screen size, where the eyes are),
+each person's error is also given in degrees of visual angle, measured at
+the eyes' midpoint in every held-out frame.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import shutil
-import statistics
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,6 +33,8 @@ from typing import Any
 import numpy as np
 
 from gazesite.bench.accuracy_peer import webgazer_person, write_webgazer_page
+from gazesite.bench.accuracy_tables import summary_table
+from gazesite.bench.eyeband import BandOffset, band_offset, summarize_offsets
 from gazesite.calibration.dots import MAX_POINTS, MIN_POINTS
 from gazesite.errors import ConfigError, GazesiteError
 
@@ -49,7 +56,7 @@ class AccuracyConfig:
     """Settings of ``gazesite bench accuracy``."""
 
     people: int = 6
-    renderers: tuple[str, ...] = ("cartoon", "vector", "raycast")
+    renderers: tuple[str, ...] = ("cartoon", "vector", "raycast", "studio")
     points: tuple[int, ...] = (5, 9, 13)
     frames_per_dot: int | None = None  # None: as many as the page collects per dot
     peer: str | None = None
@@ -76,6 +83,10 @@ class PersonFrames:
     frames: list[np.ndarray] = field(default_factory=list)
     calibration: dict[int, list[tuple[int, tuple[float, float]]]] = field(default_factory=dict)  # points -> (frame index, target)
     test: list[tuple[int, tuple[float, float]]] = field(default_factory=list)
+    # Per held-out frame, the eyes' midpoint and the screen (world metres), when the renderer has a geometry.
+    test_geometry: list[tuple[np.ndarray, Any]] = field(default_factory=list)
+    # Per held-out frame with a face, where the eye band sat on the drawn eyes (renderers with a geometry only).
+    band: list[BandOffset] = field(default_factory=list)
 
     def write(self, path: Path) -> None:
         """All frames, RGBA, one after another (the page fetches them as one file)."""
@@ -105,12 +116,49 @@ def person_frames(renderer: str, person: Any, points: tuple[int, ...], per_dot: 
         out.frames.append(sample.frame)
     for count in points:
         out.calibration[count] = [(index, dot) for dot in calibration_layout(count) for index in at_dot[dot]]
-    rng = np.random.default_rng(TEST_SEED)
-    targets = [(float(x), float(y)) for x, y in rng.uniform(*TEST_BOX, (TEST_TARGETS, 2))]
-    for sample in faces.person_frames(drawer, person, targets, TEST_FRAMES, TEST_SEED):
+    for sample in faces.person_frames(drawer, person, held_out_targets(), TEST_FRAMES, TEST_SEED):
         out.test.append((len(out.frames), sample.target))
         out.frames.append(sample.frame)
+        rig = getattr(sample.identity, "rig", None)
+        if rig is not None:
+            out.test_geometry.append((np.asarray(rig.head.position, float), rig.screen))
+            offset = band_offset(sample.frame, rig, sample.target)
+            if offset is not None:
+                out.band.append(offset)
     return out
+
+
+def held_out_targets() -> list[tuple[float, float]]:
+    """The held-out points every person looks at (the same for everyone: a fixed seed)."""
+    rng = np.random.default_rng(TEST_SEED)
+    return [(float(x), float(y)) for x, y in rng.uniform(*TEST_BOX, (TEST_TARGETS, 2))]
+
+
+def centre_baseline() -> float:
+    """Mean error of always answering the screen's centre on the held-out points."""
+    return float(np.mean([np.hypot(x - 0.5, y - 0.5) for x, y in held_out_targets()]))
+
+
+def visual_angle_deg(eyes: np.ndarray, screen: Any, target: tuple[float, float], gaze: tuple[float, float]) -> float:
+    """Angle between the lines from the eyes to the target and to the gaze point on the screen, in degrees."""
+    from gazesite.data.faces.geometry import target_point
+
+    to_target = target_point(screen, target) - eyes
+    to_gaze = target_point(screen, (float(gaze[0]), float(gaze[1]))) - eyes
+    cosine = float(np.dot(to_target, to_gaze) / (np.linalg.norm(to_target) * np.linalg.norm(to_gaze)))
+    return math.degrees(math.acos(min(1.0, max(-1.0, cosine))))
+
+
+def held_out_degrees(results: list[dict[str, Any]], person: PersonFrames, key: str) -> float | None:
+    """Mean visual-angle error of one kind of prediction over the held-out frames, or None without a geometry."""
+    if len(person.test_geometry) != len(person.test):
+        return None
+    angles = [
+        visual_angle_deg(eyes, screen, target, r[key])
+        for r, (_, target), (eyes, screen) in zip(results, person.test, person.test_geometry, strict=True)
+        if r.get(key) is not None
+    ]
+    return float(np.mean(angles)) if angles else None
 
 
 # ---------------------------------------------------------------- in the page
@@ -165,9 +213,13 @@ def gazesite_person(page: Any, url: str, person: PersonFrames) -> dict[str, Any]
         before, seen = held_out_error(run["results"], person.test, "gaze")
         after, _ = held_out_error(run["results"], person.test, "calibrated")
         summary = run["summary"] or {}
+        degrees_before = held_out_degrees(run["results"], person, "gaze")
+        degrees_after = held_out_degrees(run["results"], person, "calibrated")
         out[points] = {
             "before": before,
             "after": after,
+            "before_deg": None if degrees_before is None else round(degrees_before, 2),
+            "after_deg": None if degrees_after is None else round(degrees_after, 2),
             "held_out_frames": seen,
             "method": summary.get("method"),
             "lambda": summary.get("lambda"),
@@ -197,14 +249,6 @@ def _site(config: AccuracyConfig, scratch: Path) -> Iterator[Path]:
     yield site
 
 
-def summarize(rows: list[dict[str, Any]], key: str) -> dict[str, float]:
-    """Median, worst and mean of one error over people."""
-    values = [row[key] for row in rows if row.get(key) == row.get(key)]  # drops NaN
-    if not values:
-        return {"median": float("nan"), "worst": float("nan"), "mean": float("nan")}
-    return {"median": round(statistics.median(values), 4), "worst": round(max(values), 4), "mean": round(statistics.fmean(values), 4)}
-
-
 def run_accuracy(config: AccuracyConfig, playwright: Any | None = None) -> dict[str, Any]:
     """Measure every person of every renderer at every dot count; the report as JSON-ready data."""
     from playwright.sync_api import sync_playwright
@@ -221,7 +265,14 @@ def run_accuracy(config: AccuracyConfig, playwright: Any | None = None) -> dict[
     if unknown:
         raise GazesiteError(f"--renderers: unknown renderer(s) {', '.join(unknown)}; expected some of {', '.join(faces.RENDERER_NAMES)}")
     package = fetch_webgazer() if config.peer == "webgazer" else None
-    report: dict[str, Any] = {"people": config.people, "points": list(config.points), "renderers": {}}
+    report: dict[str, Any] = {
+        "people": config.people,
+        "points": list(config.points),
+        "held_out_targets": TEST_TARGETS,
+        "held_out_frames": TEST_FRAMES,
+        "centre": round(centre_baseline(), 4),
+        "renderers": {},
+    }
     with tempfile.TemporaryDirectory(prefix="gazesite-accuracy-") as temp, _site(config, Path(temp)) as site:
         scratch = Path(temp)
         settings = json.loads((site / "build.json").read_text())
@@ -249,7 +300,11 @@ def run_accuracy(config: AccuracyConfig, playwright: Any | None = None) -> dict[
                         frames = person_frames(renderer, person, config.points, per_dot)
                         name = f"{renderer}-{index}.bin"
                         frames.write(site / FRAMES_DIR / name)
-                        row: dict[str, Any] = {"person": index, "gazesite": gazesite_person(page, f"{FRAMES_DIR}/{name}", frames)}
+                        row: dict[str, Any] = {
+                            "person": index,
+                            "gazesite": gazesite_person(page, f"{FRAMES_DIR}/{name}", frames),
+                            "eye_band": summarize_offsets(frames.band),
+                        }
                         if peer_page is not None and peer_dir is not None:
                             shutil.copyfile(site / FRAMES_DIR / name, peer_dir / name)
                             row["webgazer"] = webgazer_person(peer_page, name, frames)
@@ -283,59 +338,3 @@ def _page_settings(site: Path) -> dict[str, Any]:
     if match is None:
         raise GazesiteError(f"{site}/index.html has no gazesite settings: build it with this gazesite version")
     return json.loads(html.unescape(match.group(1)))
-
-
-def summary_table(report: dict[str, Any]) -> dict[str, Any]:
-    """Per renderer and dot count: median, worst and mean before and after, methods chosen, and the peer."""
-    out: dict[str, Any] = {}
-    for renderer, rows in report["renderers"].items():
-        out[renderer] = {}
-        for points in report["points"]:
-            key = str(points)
-            mine = [row["gazesite"][key] for row in rows]
-            entry = {
-                "before": summarize(mine, "before"),
-                "after": summarize(mine, "after"),
-                "halved": sum(1 for r in mine if r["after"] <= r["before"] / 2),
-                "methods": dict(
-                    sorted({m: sum(1 for r in mine if r["method"] == m) for m in {r["method"] for r in mine}}.items(), key=str)
-                ),
-            }
-            if rows and "webgazer" in rows[0]:
-                entry["webgazer"] = summarize([row["webgazer"][key] for row in rows], "after")
-            out[renderer][key] = entry
-    return out
-
-
-def format_accuracy(report: dict[str, Any]) -> str:
-    """The report as plain-text tables: per person, then medians and worst per renderer and dot count."""
-    peer = any("webgazer" in row for rows in report["renderers"].values() for row in rows)
-    lines = [
-        f"{report['people']} unseen people per renderer, {report['frames_per_dot']} frames per dot, "
-        f"{TEST_TARGETS} held-out points x {TEST_FRAMES} frames; mean error in fractions of the screen"
-    ]
-    header = f"{'renderer':<9}{'person':>7}{'dots':>6}{'before':>9}{'after':>9}  {'method':<16}" + (f"{'webgazer':>10}" if peer else "")
-    lines += ["", header, "-" * len(header)]
-    for renderer, rows in report["renderers"].items():
-        for row in rows:
-            for points in report["points"]:
-                mine = row["gazesite"][str(points)]
-                line = f"{renderer:<9}{row['person']:>7}{points:>6}{mine['before']:>9.3f}{mine['after']:>9.3f}  {mine['method']!s:<16}"
-                if peer:
-                    line += f"{row['webgazer'][str(points)]['after']:>10.3f}"
-                lines.append(line)
-    lines += [
-        "",
-        f"{'renderer':<9}{'dots':>6}{'before (median)':>17}{'after median':>14}{'after worst':>13}{'halved':>8}"
-        + (f"{'webgazer median':>17}{'worst':>8}" if peer else ""),
-    ]
-    for renderer, table in report["summary"].items():
-        for points, entry in table.items():
-            line = (
-                f"{renderer:<9}{points:>6}{entry['before']['median']:>17.3f}{entry['after']['median']:>14.3f}"
-                f"{entry['after']['worst']:>13.3f}{entry['halved']:>5}/{report['people']:<2}"
-            )
-            if "webgazer" in entry:
-                line += f"{entry['webgazer']['median']:>17.3f}{entry['webgazer']['worst']:>8.3f}"
-            lines.append(line + "  " + ", ".join(f"{m} {n}" for m, n in entry["methods"].items()))
-    return "\n".join(lines)

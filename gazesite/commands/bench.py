@@ -69,7 +69,7 @@ def speed(
 
 @bench.command()
 @click.option("--people", type=click.IntRange(min=1, max=100), default=6, show_default=True, help="Unseen people per renderer.")
-@click.option("--renderers", default="cartoon,vector,raycast", show_default=True, help="Face renderers, comma-separated.")
+@click.option("--renderers", default="cartoon,vector,raycast,studio", show_default=True, help="Face renderers, comma-separated.")
 @click.option("--points", default="5,9,13", show_default=True, help="Calibration dot counts, comma-separated.")
 @click.option(
     "--frames-per-dot",
@@ -84,7 +84,8 @@ def accuracy(
     people: int, renderers: str, points: str, frames_per_dot: int | None, peer: str | None, site: Path | None, json_out: Path | None
 ) -> None:
     """Measure calibrated accuracy on unseen synthetic people, before and after calibration."""
-    from gazesite.bench.accuracy import AccuracyConfig, accuracy_points, format_accuracy, run_accuracy
+    from gazesite.bench.accuracy import AccuracyConfig, accuracy_points, run_accuracy
+    from gazesite.bench.accuracy_tables import format_accuracy
     from gazesite.data.settings import parse_renderers
 
     config = AccuracyConfig(

@@ -1,10 +1,12 @@
 """Face renderers with exact gaze labels: one interface, a registry, and people no model trained on.
 
-Three renderers draw a person looking at a point on the screen:
+Four renderers draw a person looking at a point on the screen:
 
 - ``cartoon``: flat 2D drawing (:mod:`gazesite.data.faces.cartoon`, the shipped model's first teacher);
 - ``vector``: 2D polygons of a projected 3D head (:mod:`gazesite.data.faces.vector`);
-- ``raycast``: per-pixel ray casting of a 3D scene (:mod:`gazesite.data.faces.raycast`).
+- ``raycast``: per-pixel ray casting of a 3D scene (:mod:`gazesite.data.faces.raycast`);
+- ``studio``: shaded 2.5D portraits with the proportions, glasses, skin tones, side light,
+  head turns and webcam artefacts the others lack (:mod:`gazesite.data.faces.studio`).
 
 A model that saw one renderer learns that renderer, not faces, so training
 mixes :data:`TRAINING_RENDERERS` and accuracy on "a face unlike any training
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 TRAINING_RENDERERS = ("cartoon", "vector")
-HELD_OUT_RENDERERS = ("raycast",)
+HELD_OUT_RENDERERS = ("raycast", "studio")
 RENDERER_NAMES = TRAINING_RENDERERS + HELD_OUT_RENDERERS
 #: What make_dataset and ``gazesite train`` use unless told otherwise (the shipped model's data).
 DEFAULT_RENDERERS = ("cartoon",)

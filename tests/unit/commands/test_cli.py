@@ -117,8 +117,8 @@ def test_every_bad_setting_is_named_at_once(tmp_path: Path) -> None:
 def test_held_out_and_unknown_renderers_are_named_at_once(tmp_path: Path) -> None:
     result = gazesite("train", "--synthetic", "10", "--renderers", "cartoon,raycast,bogus", "--epochs", "0", "--out", tmp_path / "m")
     assert_one_line_error(result, "'raycast' is held out", "'bogus' is not a renderer", "--epochs must be >= 1", "cartoon, vector")
-    result = gazesite("dataset", "synth", "--count", "5", "--renderers", "raycast", "--out", tmp_path / "d.json")
-    assert_one_line_error(result, "'raycast' is held out")
+    result = gazesite("dataset", "synth", "--count", "5", "--renderers", "raycast,studio", "--out", tmp_path / "d.json")
+    assert_one_line_error(result, "'raycast' is held out", "'studio' is held out")
     assert not (tmp_path / "d.json").exists()
 
 

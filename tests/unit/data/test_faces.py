@@ -1,4 +1,4 @@
-"""The three face renderers: one physical model, deterministic frames, eyes that follow the target, people kept apart."""
+"""The face renderers: one physical model, deterministic frames, eyes that follow the target, people kept apart."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gazesite.data import faces
-from gazesite.data.faces import augment, cartoon, geometry, raycast_model, vector_model
+from gazesite.data.faces import augment, cartoon, geometry, looks, raycast_model, studio_model, vector_model
 from gazesite.track.pipeline import process_frame
 
 ALL = faces.RENDERER_NAMES
@@ -105,7 +105,7 @@ def _eyes(name: str, person: object) -> list[tuple[int, int, int, int]]:
         y = person.center_y + person.face_width * person.aspect * (person.eye_y - 0.5)
         r = person.face_width * person.eye_width / 2
         return [(round(person.center_x + side * half), round(y), round(r), round(r * person.eye_open)) for side in (-1, 1)]
-    assert isinstance(person, vector_model.Person | raycast_model.Person)
+    assert isinstance(person, vector_model.Person | raycast_model.Person | studio_model.Person)
     rig = person.rig
     depth = geometry.to_camera(rig.camera, geometry.eyeball_centres(rig))[:, 2]
     centres = geometry.project(rig.camera, geometry.eyeball_centres(rig))
@@ -114,16 +114,19 @@ def _eyes(name: str, person: object) -> list[tuple[int, int, int, int]]:
 
 
 def _with_green_irises(person: object) -> object:
-    """A vector or raycast person with pure green irises (each its own dataclass, so each replaced on its own)."""
+    """A vector, raycast or studio person with pure green irises (each its own dataclass, so each replaced on its own)."""
     if isinstance(person, vector_model.Person):
         return replace(person, look=replace(person.look, iris=(0.0, 255.0, 0.0)))
+    if isinstance(person, studio_model.Person):
+        # JPEG keeps colour at half resolution, which smears a 3-pixel green iris into the lids: frames stay uncompressed.
+        return replace(person, look=replace(person.look, iris=(0.0, 255.0, 0.0), jpeg_quality=0))
     assert isinstance(person, raycast_model.Person)
     return replace(person, look=replace(person.look, iris=(0.0, 255.0, 0.0)))
 
 
 def _iris_positions(name: str, person: object, target: tuple[float, float]) -> np.ndarray:
     """Each eye's iris position (x, y) in the frame for target: the centroid of its dark part (cartoon) or of
-    its colour, made pure green for the test (vector, raycast: light irises are not darker than lids)."""
+    its colour, made pure green for the test (the others: light irises are not darker than lids)."""
     drawer = faces.RENDERERS[name]
     if name != "cartoon":
         person = _with_green_irises(person)
@@ -203,7 +206,7 @@ def test_held_out_seeds_cannot_meet_a_training_seed() -> None:
 @pytest.mark.slow  # renders every unseen person
 def test_unseen_people_are_fixed_and_outside_the_training_ranges() -> None:
     ranges = geometry.TRAINING_RANGES
-    for name in ("vector", "raycast"):
+    for name in ("vector", "raycast", "studio"):
         people = faces.unseen_people(name, 6)
         assert people == faces.unseen_people(name, 6)
         for person in people:
@@ -217,10 +220,53 @@ def test_unseen_people_are_fixed_and_outside_the_training_ranges() -> None:
 
 
 def test_registry_names_its_renderers_and_keeps_raycast_out_of_training() -> None:
-    assert set(faces.RENDERERS) == {"cartoon", "vector", "raycast"}
-    assert faces.TRAINING_RENDERERS == ("cartoon", "vector") and "raycast" not in faces.TRAINING_RENDERERS
-    with pytest.raises(ValueError, match=r"'raycast'.*'nope'"):
-        faces.check_training_renderers(("cartoon", "raycast", "nope"))
+    assert set(faces.RENDERERS) == {"cartoon", "vector", "raycast", "studio"}
+    assert faces.RENDERER_NAMES == ("cartoon", "vector", "raycast", "studio")  # held_out_seed numbers them in this order
+    assert faces.TRAINING_RENDERERS == ("cartoon", "vector") and faces.HELD_OUT_RENDERERS == ("raycast", "studio")
+    with pytest.raises(ValueError, match=r"'raycast'.*'studio'.*'nope'"):
+        faces.check_training_renderers(("cartoon", "raycast", "studio", "nope"))
+    assert faces.renderer_problems(["studio"]) == ["'studio' is held out for testing and never trained on"]
+
+
+@pytest.mark.slow  # renders every unseen person
+def test_studio_people_vary_as_promised() -> None:
+    """Glasses on some, turned heads, both face shapes and light and dark skin among the people accuracy is measured on."""
+    people = faces.unseen_people("studio", 12)
+    glasses = [bool(person.look.glasses) for person in people]
+    assert any(glasses) and not all(glasses), glasses
+    turns = [abs(math.degrees(person.rig.head.yaw - studio_model.facing_yaw(person.rig))) for person in people]
+    assert any(10 <= turn <= 20 for turn in turns) and min(turns) < 10, turns
+    aspects = [person.look.head_axes[1] / person.look.head_axes[0] for person in people]
+    assert min(aspects) < studio_model.FACE_ASPECTS[0][1] + 1e-9 and max(aspects) > studio_model.FACE_ASPECTS[1][0] - 1e-9, aspects
+    levels = [float(np.mean(person.look.skin)) for person in people]
+    middle = float(np.mean(looks.SKIN_LEVEL_RANGE))
+    assert min(levels) < middle < max(levels), levels
+
+
+def _face_halves(frame: np.ndarray, person: studio_model.Person) -> tuple[float, float]:
+    """Mean grey of the face's left and right halves in the image (between and below the eyes, out to the cheeks)."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_RGBA2GRAY).astype(float)
+    eyes = geometry.project(person.rig.camera, geometry.eyeball_centres(person.rig))
+    middle, spacing, top = float(eyes[:, 0].mean()), float(abs(eyes[1, 0] - eyes[0, 0])), round(float(eyes[:, 1].mean()))
+    rows = slice(top, top + round(spacing))
+    left = grey[rows, round(middle - spacing) : round(middle)].mean()
+    right = grey[rows, round(middle) : round(middle + spacing)].mean()
+    return float(left), float(right)
+
+
+def test_studio_light_from_the_side_brightens_one_half_of_the_face() -> None:
+    """A light on the person's right lights the image's left half (an unmirrored webcam), and the reverse."""
+    drawer = faces.RENDERERS["studio"]
+    person = drawer.random_person(np.random.default_rng(40))
+    rig = person.rig
+    rig = replace(rig, head=replace(rig.head, yaw=studio_model.facing_yaw(rig), pitch=0.0, roll=0.0))
+    look = replace(person.look, glasses="", key=0.8, fill=0.3, light_angle=math.radians(60), jpeg_quality=0)
+    halves = {}
+    for side in (1.0, -1.0):
+        lit = replace(person, rig=rig, look=replace(look, light_side=side))
+        halves[side] = _face_halves(drawer.render(lit, (0.5, 0.5), np.random.default_rng(0)), lit)
+    assert halves[1.0][0] > 1.2 * halves[1.0][1], halves
+    assert halves[-1.0][1] > 1.2 * halves[-1.0][0], halves
 
 
 # ---------------------------------------------------------------- augmentation
