@@ -8,7 +8,7 @@
  */
 export function batchPages(pages, samples, maxPages = Infinity) {
   if (!Array.isArray(pages)) return pages;
-  const named = new Set(samples.map((sample) => sample?.page).filter((page) => typeof page === 'string'));
+  const named = namedPages(samples);
   return pages.filter((page) => named.has(page?.id)).slice(0, maxPages);
 }
 
@@ -20,5 +20,10 @@ export function batchMeta(meta, samples, maxPages) {
 
 /** How many pages `samples` name. */
 export function pageCount(samples) {
-  return new Set(samples.map((sample) => sample?.page).filter((page) => typeof page === 'string')).size;
+  return namedPages(samples).size;
+}
+
+/** The page ids `samples` name. */
+function namedPages(samples) {
+  return new Set(samples.map((sample) => sample?.page).filter((page) => typeof page === 'string'));
 }
