@@ -10,7 +10,7 @@ NPM_STAMP := assets/node_modules/.installed
 # Exact versions and hashes of every Python package (`make lock` regenerates it from pyproject.toml).
 LOCK := .ci/requirements.lock
 # Reproduces models/default (docs: guides/model.md, "The default model").
-DEFAULT_MODEL_ARGS := --synthetic 20000 --renderers cartoon,vector --augment --epochs 60 --seed 7
+DEFAULT_MODEL_ARGS := --synthetic 20000 --renderers cartoon,vector --augment --epochs 60 --seed 7 --strangers 12
 NODE_TESTS := tests/js/
 JS_SOURCES := assets/app tests/js
 # Python outside the package too: the OpenCV.js build script and the docs site's hook.

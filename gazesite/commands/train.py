@@ -16,16 +16,40 @@ from gazesite.commands.options import PATH, synthetic_face_options
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed for data, split and weights.")
 @click.option("--init", type=PATH, default=None, help="Fine-tune this model directory instead of starting afresh.")
 @click.option("--out", type=PATH, required=True, help="Model directory to write.")
+@click.option(
+    "--strangers",
+    type=int,
+    default=0,
+    show_default=True,
+    help="After training, fit how far to trust the model on N people of the --renderers unlike their training "
+    "people, and move its uncalibrated output that far toward the screen's centre (needs --synthetic).",
+)
 @synthetic_face_options
 def train(
-    data: tuple[Path, ...], synthetic: int, epochs: int, seed: int, init: Path | None, out: Path, renderers: str, augment: bool
+    data: tuple[Path, ...],
+    synthetic: int,
+    epochs: int,
+    seed: int,
+    init: Path | None,
+    out: Path,
+    strangers: int,
+    renderers: str,
+    augment: bool,
 ) -> None:
     """Train (or with --init, fine-tune) the gaze CNN and write a model directory."""
     from gazesite.data.settings import parse_renderers
     from gazesite.model.settings import TrainConfig
 
     config = TrainConfig(
-        out=out, data=data, synthetic=synthetic, epochs=epochs, seed=seed, init=init, renderers=parse_renderers(renderers), augment=augment
+        out=out,
+        data=data,
+        synthetic=synthetic,
+        epochs=epochs,
+        seed=seed,
+        init=init,
+        renderers=parse_renderers(renderers),
+        augment=augment,
+        strangers=strangers,
     ).validate()
     from gazesite.model.training import train as run_training  # TensorFlow: only once the settings are good
 

@@ -32,6 +32,7 @@ class TrainConfig:
     init: Path | None = None  # fine-tune this model instead of starting from random weights
     renderers: tuple[str, ...] = DEFAULT_RENDERERS  # who draws the --synthetic faces
     augment: bool = False  # degrade synthetic frames like cheap webcams (domain randomisation)
+    strangers: int = 0  # people of the renderers, unlike the training people, to fit the hedge on (gazesite.model.strangers)
 
     def validate(self) -> TrainConfig:
         """Return self, or raise ConfigError listing every problem."""
@@ -56,6 +57,10 @@ class TrainConfig:
         problems.extend(synthetic_problems(self.renderers))
         if self.synthetic <= 0 and (tuple(self.renderers) != DEFAULT_RENDERERS or self.augment):
             problems.append("--renderers and --augment shape the --synthetic faces: give --synthetic N as well")
+        if self.strangers < 0:
+            problems.append(f"--strangers must be >= 0, got {self.strangers}")
+        elif self.strangers and self.synthetic <= 0:
+            problems.append("--strangers are drawn by the --renderers of the --synthetic faces: give --synthetic N as well")
         if problems:
             raise ConfigError(problems)
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +136,12 @@ def train(config: TrainConfig) -> TrainResult:
             _epoch_bar(config.epochs),
         ],
     )
+    hedge = None
+    if config.strangers:
+        from gazesite.model.strangers import hedge as fit_hedge
+
+        hedge = fit_hedge(model, lambda crops: model.predict(crops_to_input(crops), verbose=0), config.renderers, config.strangers)
+        log.info("strangers: factor %.2f, their error %.4f -> %.4f", hedge.factor, hedge.error_before, hedge.error_after)
     predicted = model.predict(x_val, verbose=0)
     error = mean_euclidean_error(predicted, y_val)
     distances = np.linalg.norm(predicted - y_val, axis=1)
@@ -158,6 +164,7 @@ def train(config: TrainConfig) -> TrainResult:
             "batch_size": config.batch_size,
             "init": None if config.init is None else {"model": str(config.init), "validation_error_before": round(initial_error, 5)},
             "curve": curve,
+            "strangers": None if hedge is None else {"renderers": list(config.renderers), **asdict(hedge)},
         },
         "validation": {
             "mean_euclidean_error": round(error, 5),

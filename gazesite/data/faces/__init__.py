@@ -35,6 +35,9 @@ RENDERER_NAMES = TRAINING_RENDERERS + HELD_OUT_RENDERERS
 DEFAULT_RENDERERS = ("cartoon",)
 #: Marks the seeds of held-out people; any nonzero 32-bit value works (see held_out_seed).
 HELD_OUT_TAG = 0x4E0F_5EED
+#: Marks the seeds of strangers: people of the training renderers, outside their training ranges, that training
+#: may look at after fitting (gazesite.model.strangers); nonzero and not HELD_OUT_TAG, so a third set of people.
+STRANGER_TAG = 0x57A_4E25
 #: Frames per person in a training stream (the shipped model's data was drawn with 8).
 FRAMES_PER_PERSON = 8
 
@@ -139,7 +142,7 @@ def chunk_renderer(chunk: int, renderers: Sequence[str]) -> str:
     return renderers[chunk % len(renderers)]
 
 
-def held_out_seed(renderer_name: str, index: int) -> Any:
+def held_out_seed(renderer_name: str, index: int, tag: int = HELD_OUT_TAG) -> Any:
     """The SeedSequence of held-out person ``index`` of a renderer; no training person can come from it.
 
     Why disjoint: every training person is drawn from
@@ -153,13 +156,16 @@ def held_out_seed(renderer_name: str, index: int) -> Any:
     HELD_OUT_TAG]`` (padded ``[r, i, TAG, 0]``): its third word is the
     nonzero tag, never 0, so it equals no training sequence for any seed or
     chunk. (The tag must not be first: ``[TAG]`` and ``[TAG, 0, 0]`` are the
-    same sequence, and training could draw s = TAG.)
+    same sequence, and training could draw s = TAG.) Another nonzero ``tag``
+    (STRANGER_TAG) gives a third set of people, apart from both.
     """
     import numpy as np
 
     if not 0 <= index < 2**32:
         raise ValueError(f"held-out person index must fit in 32 bits, got {index}")
-    return np.random.SeedSequence([RENDERER_NAMES.index(renderer_name), index, HELD_OUT_TAG])
+    if tag == 0:
+        raise ValueError("a held-out tag must be nonzero (a zero word would meet training seeds)")
+    return np.random.SeedSequence([RENDERER_NAMES.index(renderer_name), index, tag])
 
 
 #: A held-out person counts only if the cascade finds their face in this share of frames looking at a 3x3 grid:
@@ -178,7 +184,7 @@ def detectable(renderer: Renderer | str, person: Any) -> bool:
     return found >= DETECTABLE_SHARE * len(grid) - 1e-9
 
 
-def unseen_people(renderer_name: str, count: int) -> list[Any]:
+def unseen_people(renderer_name: str, count: int, tag: int = HELD_OUT_TAG) -> list[Any]:
     """The first ``count`` held-out people whose face the cascade finds (see held_out_seed and detectable).
 
     No training run ever drew them, and their settings lie outside the
@@ -190,7 +196,7 @@ def unseen_people(renderer_name: str, count: int) -> list[Any]:
     drawer = RENDERERS[renderer_name]
     people: list[Any] = []
     for index in range(count + MAX_SKIPPED):
-        person = drawer.unseen_person(np.random.default_rng(held_out_seed(renderer_name, index)))
+        person = drawer.unseen_person(np.random.default_rng(held_out_seed(renderer_name, index, tag)))
         if detectable(drawer, person):
             people.append(person)
             if len(people) == count:

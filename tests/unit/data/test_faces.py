@@ -192,15 +192,22 @@ def test_held_out_seeds_cannot_meet_a_training_seed() -> None:
     training = {faces.training_seed(seed, chunk) for seed in range(20) for chunk in range(50)}
     assert all(0 <= s < 2**32 for s in training)  # one word of entropy: padded [s, 0, 0, 0]
     states = {tuple(np.random.default_rng(s).bit_generator.state["state"].values()) for s in training}
-    for name in ALL:
-        for i in range(20):
-            sequence = faces.held_out_seed(name, i)
-            words = np.asarray(sequence.entropy, dtype=object)
-            assert len(words) == 3 and words[2] == faces.HELD_OUT_TAG != 0  # never [s, 0, 0, 0]
-            state = np.random.default_rng(sequence).bit_generator.state["state"]
-            assert tuple(state.values()) not in states
-            # Nor the one-word sequence of its own first word.
-            assert state != np.random.default_rng(int(words[0])).bit_generator.state["state"]
+    held_out = set()
+    for tag in (faces.HELD_OUT_TAG, faces.STRANGER_TAG):
+        for name in ALL:
+            for i in range(20):
+                sequence = faces.held_out_seed(name, i, tag)
+                words = np.asarray(sequence.entropy, dtype=object)
+                assert len(words) == 3 and words[2] == tag != 0  # never [s, 0, 0, 0]
+                state = np.random.default_rng(sequence).bit_generator.state["state"]
+                assert tuple(state.values()) not in states
+                # Nor the one-word sequence of its own first word.
+                assert state != np.random.default_rng(int(words[0])).bit_generator.state["state"]
+                held_out.add((tag, tuple(state.values())))
+    # Strangers (fitted on after training) and the bench's held-out people never share a generator.
+    assert len({state for _, state in held_out}) == len(held_out) == 2 * 20 * len(ALL)
+    with pytest.raises(ValueError, match="nonzero"):
+        faces.held_out_seed("cartoon", 0, tag=0)
 
 
 @pytest.mark.slow  # renders every unseen person

@@ -51,9 +51,10 @@ def test_split_holds_out_whole_blocks() -> None:
 
 
 #: The shipped model's error on faces it never saw (fresh seed), per training renderer, in screen
-#: fractions (measured 0.088 and 0.243; the vector renderer's head poses and eye angles are harder);
-#: its held-out validation error at training time is in its metadata.
-DEFAULT_MODEL_MAX_ERROR = {"cartoon": 0.10, "vector": 0.27}
+#: fractions (measured 0.116 and 0.245; the vector renderer's head poses and eye angles are harder).
+#: Hedged for strangers (--strangers 12, factor 0.80), it gives up some of its accuracy on faces like its
+#: training faces (0.088 and 0.243 unhedged) for faces unlike them; its validation error is in its metadata.
+DEFAULT_MODEL_MAX_ERROR = {"cartoon": 0.13, "vector": 0.27}
 
 
 @pytest.mark.slow  # renders and predicts hundreds of faces per renderer
@@ -69,5 +70,30 @@ def test_default_model_is_accurate_on_fresh_synthetic_faces(renderer: str) -> No
     # A model that ignored the eyes would score about 0.38 (always the screen centre).
     centre = float(np.linalg.norm(fresh.targets - 0.5, axis=1).mean())
     assert error < centre * 0.7
-    assert model.metadata["validation"]["mean_euclidean_error"] <= 0.17
+    assert model.metadata["validation"]["mean_euclidean_error"] <= 0.19
     assert model.metadata["data"]["sources"][0]["renderers"] == ["cartoon", "vector"]
+    hedge = model.metadata["training"]["strangers"]
+    assert hedge["people"] == 12 and hedge["factor"] < 1 and hedge["error_after"] < hedge["error_before"]
+
+
+def test_the_shipped_model_is_what_make_model_trains() -> None:
+    """The recipe in the Makefile and the one the shipped model records are the same (so `make model` reproduces it)."""
+    import re
+    import shlex
+
+    from gazesite.paths import default_model_dir
+    from tests.helpers.paths import ROOT_DIR
+
+    line = re.search(r"^DEFAULT_MODEL_ARGS := (.*)$", (ROOT_DIR / "Makefile").read_text(), re.MULTILINE)
+    assert line is not None
+    words = shlex.split(line.group(1))
+    # Options with a value, flags without (--augment).
+    args = {
+        word: value for word, value in zip(words, [*words[1:], ""], strict=True) if word.startswith("--") and not value.startswith("--")
+    }
+    meta = json.loads((default_model_dir() / "metadata.json").read_text())
+    (source,) = meta["data"]["sources"]
+    assert "--augment" in words and source["augment"] is True
+    assert int(args["--synthetic"]) == source["synthetic"] and args["--renderers"].split(",") == source["renderers"]
+    assert int(args["--seed"]) == source["seed"] == meta["training"]["seed"] and int(args["--epochs"]) == meta["training"]["epochs"]
+    assert int(args["--strangers"]) == meta["training"]["strangers"]["people"]
