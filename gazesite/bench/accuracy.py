@@ -130,8 +130,9 @@ def person_frames(renderer: str, person: Any, points: tuple[int, ...], per_dot: 
 
 def held_out_targets() -> list[tuple[float, float]]:
     """The held-out points every person looks at (the same for everyone: a fixed seed)."""
-    rng = np.random.default_rng(TEST_SEED)
-    return [(float(x), float(y)) for x, y in rng.uniform(*TEST_BOX, (TEST_TARGETS, 2))]
+    from gazesite.data import faces
+
+    return faces.random_targets(TEST_SEED, TEST_TARGETS, *TEST_BOX)
 
 
 def centre_baseline() -> float:

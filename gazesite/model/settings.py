@@ -13,6 +13,8 @@ from gazesite.staging import CONVERSION_OUTPUT, OutputKind, out_problem
 
 #: The weight types a conversion (and a build, which converts) may write.
 QUANTIZATIONS = ("none", "float16", "uint16", "uint8")
+#: Most strangers a training run draws: each costs a few seconds, and a factor in 0.05 steps needs no more.
+MAX_STRANGERS = 100
 #: A model folder 'gazesite train' wrote: a rerun may replace it (and no other folder).
 MODEL_OUTPUT = OutputKind("gazesite train", METADATA_FILE, ("format", "pipeline", "training", "validation"))
 
@@ -57,8 +59,8 @@ class TrainConfig:
         problems.extend(synthetic_problems(self.renderers))
         if self.synthetic <= 0 and (tuple(self.renderers) != DEFAULT_RENDERERS or self.augment):
             problems.append("--renderers and --augment shape the --synthetic faces: give --synthetic N as well")
-        if self.strangers < 0:
-            problems.append(f"--strangers must be >= 0, got {self.strangers}")
+        if not 0 <= self.strangers <= MAX_STRANGERS:
+            problems.append(f"--strangers must be between 0 and {MAX_STRANGERS}, got {self.strangers}")
         elif self.strangers and self.synthetic <= 0:
             problems.append("--strangers are drawn by the --renderers of the --synthetic faces: give --synthetic N as well")
         if problems:

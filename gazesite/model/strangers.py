@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from gazesite.data.dataset import mean_euclidean_error
 from gazesite.errors import ModelError
 
 #: The factors tried: 0.10, 0.15, ..., 1.00 (1 = no hedging).
@@ -40,23 +41,18 @@ class Hedge:
     error_after: float
 
 
-def stranger_targets() -> list[tuple[float, float]]:
-    """The points every stranger looks at, inside the screen's edges."""
-    rng = np.random.default_rng(SEED)
-    return [(float(x), float(y)) for x, y in rng.uniform(0.05, 0.95, (STRANGER_TARGETS, 2))]
-
-
 def stranger_crops(renderers: Sequence[str], people: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(crops, targets) of each stranger: people split between the renderers, faces the cascade found."""
     from gazesite.data import faces
     from gazesite.track.pipeline import process_frame
 
+    points = faces.random_targets(SEED, STRANGER_TARGETS)
     groups = []
     for index, renderer in enumerate(renderers):
         share = people // len(renderers) + (index < people % len(renderers))
         for person in faces.unseen_people(renderer, share, tag=faces.STRANGER_TAG):
             crops, targets = [], []
-            for sample in faces.person_frames(renderer, person, stranger_targets(), FRAMES_PER_TARGET, seed=SEED):
+            for sample in faces.person_frames(renderer, person, points, FRAMES_PER_TARGET, seed=SEED):
                 result = process_frame(sample.frame)
                 if result.crop is not None:
                     crops.append(result.crop)
@@ -77,7 +73,7 @@ def fit_factor(groups: Sequence[tuple[np.ndarray, np.ndarray]]) -> Hedge:
         raise ModelError("no stranger's face was found: cannot fit how far to trust the model")
 
     def error(factor: float) -> float:
-        return float(np.mean([np.linalg.norm(hedged(p, factor) - t, axis=1).mean() for p, t in groups]))
+        return float(np.mean([mean_euclidean_error(hedged(p, factor), t) for p, t in groups]))
 
     errors = {factor: error(factor) for factor in FACTORS}
     best = min(FACTORS, key=lambda factor: (errors[factor], -factor))  # on a tie, hedge less

@@ -31,8 +31,7 @@ PERSON_SEED = 2
 
 def held_out_frames() -> list[faces.SyntheticSample]:
     """The new person looking at 20 points no calibration dot sits on."""
-    rng = np.random.default_rng(5)
-    targets = [(float(x), float(y)) for x, y in rng.uniform(0.05, 0.95, (20, 2))]
+    targets = faces.random_targets(5, 20)
     return faces.person_frames("cartoon", cartoon.new_person(PERSON_SEED), targets, 3, seed=2)
 
 
@@ -313,10 +312,7 @@ def test_a_tampered_stored_calibration_is_dropped(chromium: Any, site_url: str) 
 
 def test_a_face_unlike_any_training_face_calibrates_with_five_frames_per_dot(chromium: Any, site_url: str) -> None:
     """Three people of the renderer no model trains on, 9 dots x 5 frames through calibrate(): mean <= 0.08, each <= 0.09."""
-    from gazesite.data import faces
-
-    rng = np.random.default_rng(5)
-    targets = [(float(x), float(y)) for x, y in rng.uniform(0.05, 0.95, (20, 2))]
+    targets = faces.random_targets(5, 20)
     page, problems = open_ready(chromium, site_url)
     page.evaluate("window.gazesite.stop()")
     after = []

@@ -204,6 +204,13 @@ def unseen_people(renderer_name: str, count: int, tag: int = HELD_OUT_TAG) -> li
     raise RuntimeError(f"fewer than {count} of {count + MAX_SKIPPED} held-out {renderer_name} people have a face the cascade finds")
 
 
+def random_targets(seed: int, count: int, low: float = 0.05, high: float = 0.95) -> list[tuple[float, float]]:
+    """``count`` points on the screen, uniform in [low, high) on both axes (away from the edges), fixed by ``seed``."""
+    import numpy as np
+
+    return [(float(x), float(y)) for x, y in np.random.default_rng(seed).uniform(low, high, (count, 2))]
+
+
 def person_frames(
     renderer: Renderer | str, person: Any, targets: Sequence[tuple[float, float]], per_target: int, seed: int
 ) -> list[SyntheticSample]:

@@ -129,8 +129,7 @@ def test_nine_dots_calibrate_unseen_people(renderer: str, shipped: tuple[Any, An
     """
     from gazesite.data import faces
 
-    rng = np.random.default_rng(5)
-    targets = [(float(x), float(y)) for x, y in rng.uniform(0.05, 0.95, (HELD_OUT, 2))]
+    targets = faces.random_targets(5, HELD_OUT)
     outputs, _ = shipped
     before, after = [], []
     sets = [(dots.calibration_layout(9), FRAMES_PER_DOT, 1), (targets, 3, 2)]

@@ -10,7 +10,7 @@ import pytest
 
 from gazesite.data import faces
 from gazesite.errors import ConfigError, ModelError
-from gazesite.model.settings import TrainConfig
+from gazesite.model.settings import MAX_STRANGERS, TrainConfig
 from gazesite.model.strangers import FACTORS, fit_factor, fold_factor, hedged, stranger_crops
 
 
@@ -72,8 +72,9 @@ def test_strangers_are_people_the_bench_never_measures() -> None:
 
 
 def test_bad_stranger_settings_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="--strangers must be >= 0"):
-        TrainConfig(out=tmp_path / "out", synthetic=10, strangers=-1).validate()
+    for strangers in (-1, MAX_STRANGERS + 1, 10**9):
+        with pytest.raises(ConfigError, match=f"--strangers must be between 0 and {MAX_STRANGERS}, got {strangers}"):
+            TrainConfig(out=tmp_path / "out", synthetic=10, strangers=strangers).validate()
     # Strangers are drawn by the synthetic faces' renderers: a model trained on recordings only has none.
     recordings = tmp_path / "recordings.json"
     recordings.write_text("{}")
